@@ -1,0 +1,184 @@
+import multipart from '@fastify/multipart';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger as Pino } from 'pino';
+import { MemoryBroker } from '../bus/memory-broker.js';
+import { MemoryPresenceStore } from '../bus/memory-presence-store.js';
+import { MemoryRateLimiter } from '../bus/memory-rate-limiter.js';
+import type { ChatCore } from '../core/chat-core.js';
+import { createCore } from '../core/create-core.js';
+import { defaultCoreSettings } from '../core/core-settings.js';
+import { DiskFileStore } from '../files/disk-file-store.js';
+import { TokenService } from '../identity/token-service.js';
+import type { Broker } from '../ports/broker.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { PresenceStore } from '../ports/presence-store.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { Store } from '../ports/store.js';
+import { SessionRegistry } from '../realtime/session-registry.js';
+import { openPostgresStore } from '../storage/postgres/open-postgres-store.js';
+import { openSqliteStore } from '../storage/sqlite/open-sqlite-store.js';
+import type { Dialect } from '../transports/dialect.js';
+import { registerAuthRoutes } from '../transports/http/auth-routes.js';
+import { makeAuthenticate } from '../transports/http/authenticate.js';
+import { registerHealthRoutes } from '../transports/http/health-routes.js';
+import { installHttpErrors } from '../transports/http/http-errors.js';
+import { registerOpenApi } from '../transports/http/openapi.js';
+import { registerUploadRoutes } from '../transports/http/upload-routes.js';
+import { UpgradeRouter } from '../transports/shared/upgrade-router.js';
+import { WsGateway } from '../transports/shared/ws-gateway.js';
+import { ConfigError, type Config } from './config.js';
+import { createLogger } from './create-logger.js';
+import { allDialects } from './dialects.js';
+import { resolveJwtSecret } from './jwt-secret.js';
+import { Metrics } from './metrics.js';
+
+export interface BuildOptions {
+  readonly logger?: Pino;
+  readonly clock?: Clock;
+  readonly dialects?: readonly Dialect[];
+  /** Overrides for core timings (tests shorten the typing TTL, receipt flushes, …). */
+  readonly coreOverrides?: Partial<typeof defaultCoreSettings>;
+}
+
+export interface ChatServer {
+  readonly app: FastifyInstance;
+  readonly core: ChatCore;
+  readonly registry: SessionRegistry;
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly config: Config;
+  readonly log: Logger;
+  listen(): Promise<string>;
+  /** Graceful: stop accepting, close sockets with 1001, finish in-flight writes, release everything. */
+  close(): Promise<void>;
+}
+
+interface Infrastructure {
+  readonly broker: Broker;
+  readonly presence: PresenceStore;
+  readonly limiter: RateLimiter;
+  readonly checks: Record<string, () => Promise<void>>;
+  close(): Promise<void>;
+}
+
+async function openInfrastructure(config: Config, store: Store): Promise<Infrastructure> {
+  if (config.redisUrl) {
+    const { openRedisInfrastructure } = await import('../bus/redis/open-redis-infrastructure.js');
+    return openRedisInfrastructure(config.redisUrl, config.redisPrefix, store);
+  }
+  const broker = new MemoryBroker();
+  const presence = new MemoryPresenceStore();
+  return {
+    broker,
+    presence,
+    limiter: new MemoryRateLimiter(),
+    checks: {},
+    close: async () => {
+      await broker.close();
+      await presence.close();
+    },
+  };
+}
+
+/** The composition root: the only place that knows every implementation. Does not listen. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<ChatServer> {
+  const pino = options.logger ?? createLogger(config.logLevel);
+  const log = pino as unknown as Logger;
+  if (config.s3) throw new ConfigError('S3_ENDPOINT', 'S3 storage is not available in this version; unset it to store uploads in UPLOAD_DIR');
+
+  const store = config.databaseUrl ? await openPostgresStore(config.databaseUrl) : await openSqliteStore(`${config.dataDir}/chat.db`);
+  let infra: Infrastructure;
+  try {
+    infra = await openInfrastructure(config, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const secret = await resolveJwtSecret(config.jwtSecret, store, config.dataDir, log);
+  const tokens = new TokenService({ secret, issuer: config.jwtIssuer, audience: config.jwtAudience, jwksUrl: config.jwksUrl, ttlS: config.jwtTtlS });
+  const files = new DiskFileStore(config.uploadDir, `${config.publicUrl ?? ''}/uploads`);
+  const core = createCore({
+    store,
+    broker: infra.broker,
+    presence: infra.presence,
+    limiter: infra.limiter,
+    files,
+    tokens,
+    clock: options.clock ?? systemClock,
+    log,
+    settings: {
+      ...defaultCoreSettings,
+      maxMessageLength: config.maxMessageLength,
+      rateLimitMessages: config.rateLimitMessages,
+      rateLimitWindowMs: config.rateLimitWindowS * 1000,
+      maxUploadBytes: config.maxUploadBytes,
+      ...options.coreOverrides,
+    },
+  });
+
+  const metrics = new Metrics();
+  const registry = new SessionRegistry(core, infra.broker, log, metrics);
+  metrics.trackConnections(registry);
+  infra.broker.subscribe((event) => metrics.onEvent(event));
+  registry.start();
+
+  const app = Fastify({
+    loggerInstance: pino as FastifyBaseLogger,
+    bodyLimit: config.maxBodyBytes,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    return503OnClosing: true,
+    // One line per request only at debug: connection and error lines carry the signal in production.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+  });
+  app.decorateRequest('user', null);
+  installHttpErrors(app, log);
+  await registerOpenApi(app);
+  await app.register(multipart, {
+    limits: { fileSize: config.maxUploadBytes, files: 4, fields: 20, fieldSize: 256 * 1024, parts: 30 },
+  });
+
+  registerHealthRoutes(app, {
+    metrics: metrics.registry,
+    checks: { database: () => store.ping(), ...infra.checks },
+  });
+  const authenticate = makeAuthenticate(core);
+  registerAuthRoutes(app, core, authenticate);
+  registerUploadRoutes(app, files);
+
+  const upgrades = new UpgradeRouter();
+  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes });
+  const dialects = options.dialects ?? allDialects();
+  for (const dialect of dialects) {
+    await dialect.register({ app, core, registry, upgrades, ws, config, log: log.child({ dialect: dialect.name }), authenticate });
+  }
+  upgrades.attach(app.server);
+  await app.ready();
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    core,
+    registry,
+    store,
+    broker: infra.broker,
+    config,
+    log,
+    async listen() {
+      return app.listen({ host: config.host, port: config.port });
+    },
+    close() {
+      closing ??= (async () => {
+        registry.closeAll(1001, 'server shutting down');
+        for (const dialect of dialects) await dialect.close?.();
+        ws.close();
+        await app.close();
+        await core.drain();
+        registry.stop();
+        await infra.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { resolve } from 'node:path';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly databaseUrl: string | null;
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+  readonly jwtSecret: string | null;
+  readonly jwtIssuer: string | null;
+  readonly jwtAudience: string | null;
+  readonly jwksUrl: string | null;
+  readonly jwtTtlS: number;
+  readonly maxMessageLength: number;
+  readonly rateLimitMessages: number;
+  readonly rateLimitWindowS: number;
+  readonly uploadDir: string;
+  readonly s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; publicUrl: string | null } | null;
+  readonly maxUploadBytes: number;
+  readonly maxBodyBytes: number;
+  readonly maxFrameBytes: number;
+  readonly logLevel: string;
+  readonly publicUrl: string | null;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function str(env: Env, name: string): string | null {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === null) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got '${raw}'`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  return raw;
+}
+
+/** Reads and validates every setting SPEC names; the first bad one stops the server, by name. */
+export function loadConfig(env: Env): Config {
+  const dataDir = resolve(str(env, 'DATA_DIR') ?? './data');
+  const logLevel = (str(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const jwtSecret = str(env, 'JWT_SECRET');
+  if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes for HS256');
+
+  const s3Endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  let s3: Config['s3'] = null;
+  if (s3Endpoint !== null) {
+    const need = (name: string): string => {
+      const v = str(env, name);
+      if (v === null) throw new ConfigError(name, 'is required when S3_ENDPOINT is set');
+      return v;
+    };
+    s3 = {
+      endpoint: s3Endpoint,
+      bucket: need('S3_BUCKET'),
+      accessKey: need('S3_ACCESS_KEY'),
+      secretKey: need('S3_SECRET_KEY'),
+      publicUrl: url(env, 'S3_PUBLIC_URL', ['http:', 'https:']),
+    };
+  }
+
+  const host = str(env, 'HOST') ?? '0.0.0.0';
+  return {
+    host,
+    port: int(env, 'PORT', 8080, 0, 65535),
+    dataDir,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: str(env, 'REDIS_PREFIX') ?? 'chat:',
+    jwtSecret,
+    jwtIssuer: str(env, 'JWT_ISSUER'),
+    jwtAudience: str(env, 'JWT_AUDIENCE'),
+    jwksUrl: url(env, 'JWKS_URL', ['http:', 'https:']),
+    jwtTtlS: int(env, 'JWT_TTL_S', 86_400, 60, 31_536_000),
+    maxMessageLength: int(env, 'MAX_MESSAGE_LENGTH', 1000, 1, 100_000),
+    rateLimitMessages: int(env, 'RATE_LIMIT_MESSAGES', 60, 0, 1_000_000),
+    rateLimitWindowS: int(env, 'RATE_LIMIT_WINDOW_S', 60, 1, 86_400),
+    uploadDir: resolve(str(env, 'UPLOAD_DIR') ?? resolve(dataDir, 'uploads')),
+    s3,
+    maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    logLevel,
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000),
+  };
+}

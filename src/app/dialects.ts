@@ -1,0 +1,6 @@
+import type { Dialect } from '../transports/dialect.js';
+
+/** Every dialect this server speaks, in registration order. */
+export function allDialects(): Dialect[] {
+  return [];
+}

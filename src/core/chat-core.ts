@@ -1,0 +1,137 @@
+import type { Chat, ChatType } from '../domain/chat.js';
+import type { ChatSummary } from '../domain/chat-summary.js';
+import type { DomainEvent } from '../domain/events.js';
+import type { Message } from '../domain/message.js';
+import type { User } from '../domain/user.js';
+import { accessChat } from './access/access-chat.js';
+import * as accounts from './actions/accounts.js';
+import * as chats from './actions/chats.js';
+import * as members from './actions/members.js';
+import * as messages from './actions/messages.js';
+import * as presence from './actions/presence.js';
+import type { CoreContext } from './core-context.js';
+import * as chatQueries from './queries/chat-queries.js';
+import * as historyQueries from './queries/history-queries.js';
+import * as presenceQueries from './queries/presence-queries.js';
+
+/**
+ * The one set of functions every dialect calls. Each method authorizes the actor and applies
+ * the rules; dialects only decode their wire format, call one of these, and encode the result.
+ */
+export class ChatCore {
+  constructor(readonly ctx: CoreContext) {}
+
+  get settings() {
+    return this.ctx.settings;
+  }
+
+  // identity
+  authenticate(token: string | null | undefined): Promise<User> {
+    return accounts.authenticate(this.ctx, token);
+  }
+  register(input: Record<string, unknown>): Promise<accounts.Session> {
+    return accounts.register(this.ctx, input);
+  }
+  login(input: Record<string, unknown>): Promise<accounts.Session> {
+    return accounts.login(this.ctx, input);
+  }
+  updateProfile(actorId: string, input: accounts.ProfileInput): Promise<User> {
+    return accounts.updateProfile(this.ctx, actorId, input);
+  }
+  getUser(id: string): Promise<User> {
+    return chatQueries.getUser(this.ctx, id);
+  }
+  usersById(ids: readonly string[]): Promise<Map<string, User>> {
+    return chatQueries.usersById(this.ctx, ids);
+  }
+
+  // chats
+  createGroup(actorId: string, input: chats.NewGroupInput): Promise<Chat> {
+    return chats.createGroup(this.ctx, actorId, input);
+  }
+  openPrivateChat(actorId: string, otherId: string): Promise<{ chat: Chat; created: boolean }> {
+    return chats.openPrivateChat(this.ctx, actorId, otherId);
+  }
+  findPrivateChatId(actorId: string, otherId: string): Promise<number | undefined> {
+    return chatQueries.findPrivateChatId(this.ctx, actorId, otherId);
+  }
+  updateChat(actorId: string, chatId: number, patch: chats.ChatPatch): Promise<Chat> {
+    return chats.updateChat(this.ctx, actorId, chatId, patch);
+  }
+  deleteGroup(actorId: string, chatId: number): Promise<void> {
+    return chats.deleteGroup(this.ctx, actorId, chatId);
+  }
+  addMembers(actorId: string, chatId: number, userIds: readonly string[]): Promise<string[]> {
+    return members.addMembers(this.ctx, actorId, chatId, userIds);
+  }
+  removeMembers(actorId: string, chatId: number, userIds: readonly string[]): Promise<string[]> {
+    return members.removeMembers(this.ctx, actorId, chatId, userIds);
+  }
+  listChats(actorId: string, page: { limit: number | null; offset: number }, filter?: { type?: ChatType }): Promise<ChatSummary[]> {
+    return chatQueries.listChats(this.ctx, actorId, page, filter);
+  }
+  getChatSummary(actorId: string, chatId: number): Promise<ChatSummary> {
+    return chatQueries.getChatSummary(this.ctx, actorId, chatId);
+  }
+  listMembers(actorId: string, chatId: number): Promise<chatQueries.MemberView[]> {
+    return chatQueries.listMembers(this.ctx, actorId, chatId);
+  }
+  /** Authorizes without loading more than the membership (for subscribe/connect checks). */
+  async checkAccess(actorId: string, chatId: number): Promise<{ type: ChatType; role: string }> {
+    const { membership, role } = await accessChat(this.ctx, actorId, chatId);
+    return { type: membership.type, role };
+  }
+
+  // messages
+  sendMessage(actorId: string, input: messages.SendInput): Promise<messages.SendResult> {
+    return messages.sendMessage(this.ctx, actorId, input);
+  }
+  markRead(actorId: string, chatId: number): Promise<{ readSeq: number }> {
+    return messages.markRead(this.ctx, actorId, chatId);
+  }
+  setTyping(actorId: string, chatId: number, isTyping: unknown): Promise<void> {
+    return messages.setTyping(this.ctx, actorId, chatId, isTyping);
+  }
+  history(actorId: string, chatId: number, request: historyQueries.HistoryRequest): Promise<Message[]> {
+    return historyQueries.history(this.ctx, actorId, chatId, request);
+  }
+  messagesAfterSeq(actorId: string, chatId: number, afterSeq: number, limit: number): Promise<Message[]> {
+    return historyQueries.messagesAfterSeq(this.ctx, actorId, chatId, afterSeq, limit);
+  }
+  messagesSince(actorId: string, chatId: number, since: number, limit: number): Promise<Message[]> {
+    return historyQueries.messagesSince(this.ctx, actorId, chatId, since, limit);
+  }
+  getMessage(id: number): Promise<Message | undefined> {
+    return this.ctx.store.getMessage(id);
+  }
+
+  // presence and receipts
+  connectionOpened(userId: string, connectionId: string): Promise<void> {
+    return presence.connectionOpened(this.ctx, userId, connectionId);
+  }
+  connectionClosed(userId: string, connectionId: string): Promise<void> {
+    return presence.connectionClosed(this.ctx, userId, connectionId);
+  }
+  presenceOf(userId: string): Promise<{ online: boolean; lastSeen: number | null }> {
+    return presenceQueries.presenceOf(this.ctx, userId);
+  }
+  onlineMembers(actorId: string, chatId: number): Promise<string[]> {
+    return presenceQueries.onlineMembers(this.ctx, actorId, chatId);
+  }
+  /** Realtime reports each message it pushed to a user's connection. */
+  noteDelivered(userId: string, message: Message): void {
+    if (message.senderId !== userId) this.ctx.deliveries.note(userId, message.chatId, message.seq, message.id);
+  }
+
+  /** Every instance feeds bus events here first, so caches drop stale membership. */
+  onEvent(event: DomainEvent): void {
+    this.ctx.members.onEvent(event);
+  }
+
+  /** Graceful shutdown: finish accepted writes and receipt flushes. */
+  async drain(): Promise<void> {
+    await this.ctx.writer.flush();
+    await this.ctx.deliveries.flush();
+    this.ctx.typing.clear();
+  }
+}

@@ -1,0 +1,24 @@
+export interface CoreSettings {
+  /** Longest message text, in Unicode code points. */
+  readonly maxMessageLength: number;
+  /** Sends per user per window; 0 turns the limit off. */
+  readonly rateLimitMessages: number;
+  readonly rateLimitWindowMs: number;
+  readonly maxUploadBytes: number;
+  /** A typing indicator expires by itself after this long without a refresh. */
+  readonly typingTtlMs: number;
+  /** Largest history page. */
+  readonly maxPageSize: number;
+  /** How often delivered cursors are written (they are batched: one write per flush). */
+  readonly receiptFlushMs: number;
+}
+
+export const defaultCoreSettings: CoreSettings = {
+  maxMessageLength: 1000,
+  rateLimitMessages: 60,
+  rateLimitWindowMs: 60_000,
+  maxUploadBytes: 5 * 1024 * 1024,
+  typingTtlMs: 6000,
+  maxPageSize: 200,
+  receiptFlushMs: 100,
+};

@@ -1,0 +1,44 @@
+import { badRequest } from '../domain/errors.js';
+
+export interface Page {
+  readonly limit: number;
+  readonly offset: number;
+}
+
+function nonNegativeInt(raw: unknown, name: string): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string' || !/^\d{1,15}$/.test(text)) throw badRequest(`${name} must be a non-negative integer`);
+  return Number(text);
+}
+
+/**
+ * `limit`/`offset` as SPEC reads them (strings from a query or numbers from a frame):
+ * non-negative integers, limit capped at `max`. Anything else is a 400.
+ */
+export function parsePage(rawLimit: unknown, rawOffset: unknown, defaults: { limit: number; max: number }): Page {
+  const limit = nonNegativeInt(rawLimit, 'limit') ?? defaults.limit;
+  const offset = nonNegativeInt(rawOffset, 'offset') ?? 0;
+  return { limit: Math.min(limit, defaults.max), offset };
+}
+
+/** Like `parsePage`, but a missing limit means "all" (the `rooms` chat list). */
+export function parseOptionalPage(rawLimit: unknown, rawOffset: unknown, max: number): { limit: number | null; offset: number } {
+  const limit = nonNegativeInt(rawLimit, 'limit');
+  const offset = nonNegativeInt(rawOffset, 'offset') ?? 0;
+  return { limit: limit === undefined ? null : Math.min(limit, max), offset };
+}
+
+/** A chat or message id from a path or a payload: a positive integer, else a 400. */
+export function parseId(raw: unknown, name = 'id'): number {
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string' || !/^[1-9]\d{0,14}$/.test(text)) throw badRequest(`${name} must be a positive integer`);
+  return Number(text);
+}
+
+/** A user id from a path or payload: a non-empty string (ids are opaque), numbers accepted. */
+export function parseUserId(raw: unknown, name = 'user id'): string {
+  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0) return String(raw);
+  if (typeof raw !== 'string' || raw === '' || raw.length > 200) throw badRequest(`${name} must be a non-empty string`);
+  return raw;
+}

@@ -1,0 +1,41 @@
+import type { Message } from '../../domain/message.js';
+import { accessChat } from '../access/access-chat.js';
+import type { CoreContext } from '../core-context.js';
+
+export interface HistoryRequest {
+  readonly limit: number;
+  readonly offset: number;
+  readonly beforeId?: number | undefined;
+}
+
+/**
+ * A page counted back from the newest message, oldest first. Returning messages to a member
+ * counts as delivering them (SPEC "Receipts").
+ */
+export async function history(ctx: CoreContext, actorId: string, chatId: number, request: HistoryRequest): Promise<Message[]> {
+  await accessChat(ctx, actorId, chatId);
+  const limit = Math.min(request.limit, ctx.settings.maxPageSize);
+  const messages = limit === 0 ? [] : await ctx.store.listMessages(chatId, { limit, offset: request.offset, beforeId: request.beforeId });
+  noteDelivered(ctx, actorId, messages);
+  return messages;
+}
+
+/** Catch-up by seq: everything after the last seq the client saw, oldest first. */
+export async function messagesAfterSeq(ctx: CoreContext, actorId: string, chatId: number, afterSeq: number, limit: number): Promise<Message[]> {
+  await accessChat(ctx, actorId, chatId);
+  const messages = await ctx.store.listMessagesAfterSeq(chatId, afterSeq, Math.min(limit, ctx.settings.maxPageSize));
+  noteDelivered(ctx, actorId, messages);
+  return messages;
+}
+
+/** Catch-up by time (`stomp` missed-messages), from the same data. */
+export async function messagesSince(ctx: CoreContext, actorId: string, chatId: number, since: number, limit: number): Promise<Message[]> {
+  await accessChat(ctx, actorId, chatId);
+  const messages = await ctx.store.listMessagesSince(chatId, since, limit);
+  noteDelivered(ctx, actorId, messages);
+  return messages;
+}
+
+function noteDelivered(ctx: CoreContext, actorId: string, messages: readonly Message[]): void {
+  for (const m of messages) if (m.senderId !== actorId) ctx.deliveries.note(actorId, m.chatId, m.seq, m.id);
+}

@@ -1,0 +1,116 @@
+import type { Chat, ChatType } from './chat.js';
+import type { Message } from './message.js';
+import type { User } from './user.js';
+
+/**
+ * Everything the core announces after a commit. Events are plain JSON (they cross Redis),
+ * and each carries `memberIds`: the users it is for, as of the commit. The realtime layer
+ * routes by that list alone, so delivery never waits on a query.
+ */
+export type DomainEvent =
+  | MessageCreated
+  | ChatCreated
+  | ChatUpdated
+  | ChatDeleted
+  | MembersAdded
+  | MembersRemoved
+  | TypingChanged
+  | PresenceChanged
+  | MessagesRead
+  | MessagesDelivered;
+
+/** Profile fields every dialect renders for a sender, carried so that fan-out needs no lookup. */
+export type SenderProfile = Pick<User, 'id' | 'username' | 'name' | 'firstName' | 'lastName' | 'email'>;
+
+export interface MessageCreated {
+  readonly type: 'message.created';
+  readonly chatId: number;
+  readonly chatType: ChatType;
+  readonly memberIds: readonly string[];
+  readonly message: Message;
+  readonly sender: SenderProfile;
+  /** Wall-clock ms at commit, for fan-out latency metrics. */
+  readonly committedAt: number;
+}
+
+export interface ChatCreated {
+  readonly type: 'chat.created';
+  readonly chatId: number;
+  readonly chat: Chat;
+  readonly memberIds: readonly string[];
+  readonly actorId: string;
+}
+
+export interface ChatUpdated {
+  readonly type: 'chat.updated';
+  readonly chatId: number;
+  readonly chat: Chat;
+  readonly memberIds: readonly string[];
+  readonly actorId: string;
+}
+
+export interface ChatDeleted {
+  readonly type: 'chat.deleted';
+  readonly chatId: number;
+  readonly memberIds: readonly string[];
+  readonly actorId: string;
+}
+
+export interface MembersAdded {
+  readonly type: 'members.added';
+  readonly chatId: number;
+  readonly chat: Chat;
+  readonly userIds: readonly string[];
+  /** Members after the change (the added ones included). */
+  readonly memberIds: readonly string[];
+  readonly actorId: string;
+}
+
+export interface MembersRemoved {
+  readonly type: 'members.removed';
+  readonly chatId: number;
+  readonly userIds: readonly string[];
+  /** Members after the change: the removed ones are no longer in it. */
+  readonly memberIds: readonly string[];
+  readonly actorId: string;
+}
+
+export interface TypingChanged {
+  readonly type: 'typing';
+  readonly chatId: number;
+  readonly memberIds: readonly string[];
+  readonly userId: string;
+  readonly username: string | null;
+  readonly isTyping: boolean;
+}
+
+export interface PresenceChanged {
+  readonly type: 'presence';
+  readonly userId: string;
+  readonly online: boolean;
+  /** Unix ms of the last connection's close; null while online and never seen offline. */
+  readonly lastSeen: number | null;
+  /** Users sharing a chat with `userId` (the user itself included, for its other devices). */
+  readonly memberIds: readonly string[];
+  /** The chats they share, for dialects that announce presence per chat (`stomp`). */
+  readonly chatIds: readonly number[];
+}
+
+export interface MessagesRead {
+  readonly type: 'receipt.read';
+  readonly chatId: number;
+  readonly memberIds: readonly string[];
+  readonly userId: string;
+  readonly username: string | null;
+  readonly readSeq: number;
+}
+
+export interface MessagesDelivered {
+  readonly type: 'receipt.delivered';
+  readonly chatId: number;
+  readonly memberIds: readonly string[];
+  /** One entry per message newly delivered to a user. */
+  readonly entries: readonly { readonly userId: string; readonly messageId: number; readonly seq: number }[];
+}
+
+export type DomainEventType = DomainEvent['type'];

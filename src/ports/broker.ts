@@ -1,0 +1,20 @@
+import type { DomainEvent } from '../domain/events.js';
+
+export type EventHandler = (event: DomainEvent) => void;
+
+/**
+ * The one fan-out path. The core publishes each committed change once; every instance's
+ * subscriber receives it and hands it to its local sessions of every dialect.
+ *
+ * Guarantees: events published by one instance arrive at every subscriber in publish order
+ * (so per-chat seq order holds for messages committed by one instance). Delivery is
+ * at-most-once: an event published while a subscriber is disconnected can be missed, which
+ * is why clients catch up by seq from the store. Handlers must not throw.
+ */
+export interface Broker {
+  readonly kind: 'memory' | 'redis';
+  publish(event: DomainEvent): void;
+  subscribe(handler: EventHandler): () => void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,15 @@
+/**
+ * Who is online, across every dialect and instance.
+ *
+ * Guarantees: a user is online while at least one connection is registered for it; `connect`
+ * reports `becameOnline` exactly for the first connection and `disconnect` reports
+ * `becameOffline` exactly for the last one. Entries of an instance that stops renewing them
+ * expire (Redis: within 30 s), so a crashed instance's users go offline by themselves.
+ */
+export interface PresenceStore {
+  connect(userId: string, connectionId: string, now: number): Promise<{ becameOnline: boolean }>;
+  disconnect(userId: string, connectionId: string, now: number): Promise<{ becameOffline: boolean; lastSeen: number }>;
+  isOnline(userIds: readonly string[]): Promise<Set<string>>;
+  lastSeen(userId: string): Promise<number | null>;
+  close(): Promise<void>;
+}

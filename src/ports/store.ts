@@ -1,0 +1,114 @@
+import type { Chat, ChatType, Member, Role } from '../domain/chat.js';
+import type { ChatSummary } from '../domain/chat-summary.js';
+import type { Message } from '../domain/message.js';
+import type { ProfilePatch, User } from '../domain/user.js';
+
+export interface NewMessage {
+  readonly chatId: number;
+  readonly senderId: string;
+  readonly text: string;
+  readonly kind: string;
+  readonly replyTo: number | null;
+  /** With a client id, a retried send returns the stored message instead of a duplicate. */
+  readonly clientMsgId: string | null;
+}
+
+export interface AppendResult {
+  readonly message: Message;
+  /** False when the client id named a message stored earlier (an idempotent retry). */
+  readonly created: boolean;
+}
+
+export interface NewGroup {
+  readonly name: string;
+  readonly description: string | null;
+  readonly avatarUrl: string | null;
+  readonly ownerId: string;
+  /** Members besides the owner (deduplicated by the caller). */
+  readonly memberIds: readonly string[];
+}
+
+export interface Account {
+  readonly userId: string;
+  readonly username: string;
+  readonly email: string | null;
+  readonly passwordHash: string;
+}
+
+export interface ReceiptAdvance {
+  readonly chatId: number;
+  readonly userId: string;
+  readonly seq: number;
+}
+
+export interface ReceiptAdvanced extends ReceiptAdvance {
+  /** The cursor before this call: messages with seq in (previous, seq] are newly covered. */
+  readonly previous: number;
+}
+
+export interface HistoryQuery {
+  readonly limit: number;
+  /** Counts back from the newest message. */
+  readonly offset: number;
+  /** Only messages with id < beforeId (the `stomp` seed's `beforeMessageId`). */
+  readonly beforeId?: number | undefined;
+}
+
+/**
+ * Durable state. Guarantees every implementation keeps (the conformance suite checks them):
+ * - `appendMessages` allocates each chat's `seq` in the same transaction as the insert,
+ *   serialized per chat: seqs are 1, 2, 3 … with no gap or repeat, in commit order, and the
+ *   results come back in input order. Either every message of a call is stored or none is.
+ * - A private chat is unique per pair of users: `getOrCreatePrivateChat` never makes two.
+ * - Receipt cursors only move forward.
+ * - Membership reads see only current members (a removed member is gone at once).
+ * - Conflicts raise `ChatError('conflict')`; unknown ids come back as `undefined`, not errors.
+ * Times are Unix milliseconds.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Server-wide settings (e.g. the generated JWT secret): first writer wins, everyone reads it. */
+  getOrSetSetting(key: string, valueIfAbsent: string): Promise<string>;
+
+  getUser(id: string): Promise<User | undefined>;
+  getUsers(ids: readonly string[]): Promise<User[]>;
+  findUserByUsername(username: string): Promise<User | undefined>;
+  /** Inserts the user when unknown, else applies the patch (only the fields present). */
+  upsertUser(id: string, patch: ProfilePatch, now: number): Promise<User>;
+  createAccount(input: { username: string; email: string | null; name: string | null; passwordHash: string }, now: number): Promise<User>;
+  findAccount(login: { username?: string; email?: string }): Promise<Account | undefined>;
+
+  createGroup(input: NewGroup, now: number): Promise<Chat>;
+  getOrCreatePrivateChat(a: string, b: string, now: number): Promise<{ chat: Chat; created: boolean }>;
+  findPrivateChat(a: string, b: string): Promise<Chat | undefined>;
+  getChat(id: number): Promise<Chat | undefined>;
+  updateChat(id: number, patch: { name?: string; description?: string | null; avatarUrl?: string | null }, now: number): Promise<Chat | undefined>;
+  deleteChat(id: number): Promise<void>;
+
+  getMember(chatId: number, userId: string): Promise<Member | undefined>;
+  listMembers(chatId: number): Promise<Member[]>;
+  /** Adds (or re-adds) users; returns the ids that were not members before. */
+  addMembers(chatId: number, userIds: readonly string[], role: Role, now: number): Promise<string[]>;
+  /** Returns the ids that were members and are now removed. */
+  removeMembers(chatId: number, userIds: readonly string[], now: number): Promise<string[]>;
+  /** Chats the user is currently in, newest activity first. */
+  listChatSummaries(userId: string, page: { limit: number | null; offset: number }, filter?: { type?: ChatType; chatId?: number }): Promise<ChatSummary[]>;
+  chatIdsOf(userId: string): Promise<number[]>;
+  /** Distinct users sharing at least one chat with `userId` (not including it). */
+  contactsOf(userId: string): Promise<string[]>;
+
+  appendMessages(batch: readonly NewMessage[], now: number): Promise<AppendResult[]>;
+  getMessage(id: number): Promise<Message | undefined>;
+  /** A page counted back from the newest, returned oldest first. */
+  listMessages(chatId: number, query: HistoryQuery): Promise<Message[]>;
+  listMessagesAfterSeq(chatId: number, afterSeq: number, limit: number): Promise<Message[]>;
+  listMessagesSince(chatId: number, since: number, limit: number): Promise<Message[]>;
+
+  /** Moves cursors forward; returns only the entries that moved. */
+  advanceDelivered(entries: readonly ReceiptAdvance[]): Promise<ReceiptAdvanced[]>;
+  advanceRead(entry: ReceiptAdvance): Promise<ReceiptAdvanced | undefined>;
+}

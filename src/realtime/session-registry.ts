@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatCore } from '../core/chat-core.js';
+import type { DomainEvent } from '../domain/events.js';
+import type { Broker } from '../ports/broker.js';
+import type { Logger } from '../ports/logger.js';
+import type { DialectName, Session } from './session.js';
+
+export interface RealtimeMetrics {
+  observeFanout(seconds: number): void;
+}
+
+/**
+ * This instance's live sessions, by user. Bus events are routed by the `memberIds` they
+ * carry: each addressed user's local sessions get the event, whatever their dialect. The same
+ * path serves the memory bus and Redis.
+ */
+export class SessionRegistry {
+  private readonly byUser = new Map<string, Set<Session>>();
+  private readonly counts = new Map<DialectName, number>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly core: ChatCore,
+    private readonly broker: Broker,
+    private readonly log: Logger,
+    private readonly metrics: RealtimeMetrics | null = null,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.broker.subscribe((event) => this.dispatch(event));
+  }
+
+  newSessionId(): string {
+    return randomUUID();
+  }
+
+  /** Adds a session and counts it for presence (any dialect makes a user online). */
+  async add(session: Session): Promise<void> {
+    let set = this.byUser.get(session.userId);
+    if (!set) this.byUser.set(session.userId, (set = new Set()));
+    set.add(session);
+    this.counts.set(session.dialect, (this.counts.get(session.dialect) ?? 0) + 1);
+    this.log.info({ dialect: session.dialect, userId: session.userId, sessionId: session.id }, 'connection opened');
+    try {
+      await this.core.connectionOpened(session.userId, session.id);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'presence update failed');
+    }
+  }
+
+  async remove(session: Session): Promise<void> {
+    const set = this.byUser.get(session.userId);
+    if (!set?.delete(session)) return;
+    if (set.size === 0) this.byUser.delete(session.userId);
+    this.counts.set(session.dialect, (this.counts.get(session.dialect) ?? 1) - 1);
+    this.log.info({ dialect: session.dialect, userId: session.userId, sessionId: session.id }, 'connection closed');
+    try {
+      await this.core.connectionClosed(session.userId, session.id);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'presence update failed');
+    }
+  }
+
+  sessionsOf(userId: string): ReadonlySet<Session> {
+    return this.byUser.get(userId) ?? new Set();
+  }
+
+  connectionCounts(): ReadonlyMap<DialectName, number> {
+    return this.counts;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const c of this.counts.values()) n += c;
+    return n;
+  }
+
+  /** Closes every session (shutdown: 1001 "going away" on WebSockets). */
+  closeAll(code: number, reason: string): void {
+    for (const set of [...this.byUser.values()]) for (const s of [...set]) s.close(code, reason);
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  dispatch(event: DomainEvent): void {
+    this.core.onEvent(event);
+    const targets = event.type === 'members.removed' ? [...event.memberIds, ...event.userIds] : event.memberIds;
+    const message = event.type === 'message.created' ? event.message : null;
+    for (const userId of targets) {
+      const sessions = this.byUser.get(userId);
+      if (!sessions) continue;
+      let delivered = false;
+      for (const session of sessions) {
+        try {
+          if (session.handle(event)) delivered = true;
+        } catch (err) {
+          this.log.error({ err: (err as Error).message, dialect: session.dialect }, 'session failed to handle an event');
+        }
+      }
+      if (delivered && message) this.core.noteDelivered(userId, message);
+    }
+    if (event.type === 'message.created' && this.metrics) this.metrics.observeFanout((Date.now() - event.committedAt) / 1000);
+  }
+}

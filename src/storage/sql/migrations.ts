@@ -1,0 +1,104 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+type Flavor = 'sqlite' | 'postgres';
+
+/**
+ * Schema history. One definition for both databases; only the id columns differ
+ * (SQLite's INTEGER PRIMARY KEY AUTOINCREMENT vs PostgreSQL's identity).
+ */
+export function migrations(flavor: Flavor): Record<string, Migration> {
+  const idColumn = (db: Kysely<unknown>, table: string) =>
+    flavor === 'sqlite'
+      ? db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      : db.schema.createTable(table).addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
+  const big = flavor === 'sqlite' ? 'integer' : 'bigint';
+
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('username', 'text')
+          .addColumn('name', 'text')
+          .addColumn('first_name', 'text')
+          .addColumn('last_name', 'text')
+          .addColumn('email', 'text')
+          .addColumn('description', 'text')
+          .addColumn('avatar_url', 'text')
+          .addColumn('created_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('users_username').on('users').column('username').execute();
+
+        await db.schema
+          .createTable('accounts')
+          .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id'))
+          .addColumn('username', 'text', (c) => c.notNull())
+          .addColumn('username_key', 'text', (c) => c.notNull().unique())
+          .addColumn('email', 'text')
+          .addColumn('email_key', 'text', (c) => c.unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('settings')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('counters')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', big, (c) => c.notNull())
+          .execute();
+
+        await idColumn(db, 'chats')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('description', 'text')
+          .addColumn('avatar_url', 'text')
+          .addColumn('private_key', 'text', (c) => c.unique())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addColumn('last_seq', big, (c) => c.notNull().defaultTo(0))
+          .execute();
+
+        await db.schema
+          .createTable('members')
+          .addColumn('chat_id', big, (c) => c.notNull().references('chats.id').onDelete('cascade'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('joined_at', big, (c) => c.notNull())
+          .addColumn('left_at', big)
+          .addColumn('delivered_seq', big, (c) => c.notNull().defaultTo(0))
+          .addColumn('read_seq', big, (c) => c.notNull().defaultTo(0))
+          .addPrimaryKeyConstraint('members_pk', ['chat_id', 'user_id'])
+          .execute();
+        await db.schema.createIndex('members_user').on('members').columns(['user_id', 'chat_id']).execute();
+
+        await idColumn(db, 'messages')
+          .addColumn('chat_id', big, (c) => c.notNull().references('chats.id').onDelete('cascade'))
+          .addColumn('sender_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('seq', big, (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('reply_to', big)
+          .addColumn('client_msg_id', 'text')
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('edited_at', big)
+          .addColumn('deleted_at', big)
+          .execute();
+        await db.schema.createIndex('messages_chat_seq').on('messages').columns(['chat_id', 'seq']).unique().execute();
+        await db.schema.createIndex('messages_chat_created').on('messages').columns(['chat_id', 'created_at']).execute();
+        await db.schema
+          .createIndex('messages_client_id')
+          .on('messages')
+          .columns(['chat_id', 'sender_id', 'client_msg_id'])
+          .unique()
+          .execute();
+        // Keeps the planner honest on tiny tables in tests and fresh installs.
+        if (flavor === 'postgres') await sql`ANALYZE`.execute(db);
+      },
+    },
+  };
+}

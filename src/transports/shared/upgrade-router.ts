@@ -1,0 +1,74 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>) => void;
+
+interface Route {
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly handler: UpgradeHandler;
+}
+
+/**
+ * Routes WebSocket upgrades by path for the dialects that own a plain `ws` server. Paths
+ * claimed by libraries that listen on the HTTP server themselves (Socket.IO, SockJS) are left
+ * alone; anything else gets a 404 and is closed, so no socket hangs.
+ */
+export class UpgradeRouter {
+  private readonly routes: Route[] = [];
+  private readonly claimed: ((path: string) => boolean)[] = [];
+
+  /** `pattern` like `/api/v1/chat/:id`; a `:name` segment matches one path segment. */
+  add(pattern: string, handler: UpgradeHandler): void {
+    const names: string[] = [];
+    const source = pattern
+      .split('/')
+      .map((part) => {
+        if (part.startsWith(':')) {
+          names.push(part.slice(1));
+          return '([^/]+)';
+        }
+        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('/');
+    this.routes.push({ pattern: new RegExp(`^${source}$`), names, handler });
+  }
+
+  /** Leaves upgrades on these paths to another listener on the same server. */
+  claim(test: (path: string) => boolean): void {
+    this.claimed.push(test);
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      if (this.claimed.some((test) => test(path))) return;
+      for (const route of this.routes) {
+        const match = route.pattern.exec(path);
+        if (!match) continue;
+        const params: Record<string, string> = {};
+        try {
+          route.names.forEach((name, i) => {
+            params[name] = decodeURIComponent(match[i + 1] ?? '');
+          });
+        } catch {
+          rejectUpgrade(socket, 400, 'Bad Request');
+          return;
+        }
+        route.handler(req, socket, head, params);
+        return;
+      }
+      rejectUpgrade(socket, 404, 'Not Found');
+    });
+  }
+}
+
+/** Answers an upgrade with a plain HTTP error and closes the socket (no WebSocket is made). */
+export function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}

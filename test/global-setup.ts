@@ -1,0 +1,13 @@
+import { postgresAvailability } from './support/postgres.js';
+
+/**
+ * PostgreSQL is part of the contract: in CI (CI=true) a missing server fails the run instead
+ * of skipping the PostgreSQL half of the suites. Locally the suites say they are skipping.
+ */
+export default async function setup(): Promise<void> {
+  const available = await postgresAvailability();
+  if (!available.ok) {
+    if (process.env['CI']) throw new Error(`PostgreSQL is required in CI but unreachable at ${available.url}: ${available.reason}`);
+    process.stderr.write(`\n[tests] PostgreSQL unreachable at ${available.url} (${available.reason}); PostgreSQL suites will be skipped.\n`);
+  }
+}
