@@ -1,0 +1,129 @@
+import type { LoadFigures, ScenarioResult } from './scenarios.js';
+
+export interface Goal {
+  readonly text: string;
+  readonly pass: boolean | null;
+}
+
+export interface Reported extends ScenarioResult {
+  reference?: { p99Ms?: number; serverCpuUsPerMsg?: number; maxRateHeld?: number | null; kbPerConnection?: number };
+  ratio?: { p99?: number; cpu?: number; maxRate?: number; memory?: number };
+  goal?: Goal;
+}
+
+const ratio = (a: number | undefined | null, b: number | undefined | null): number | undefined =>
+  a === undefined || a === null || b === undefined || b === null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? undefined : Number((a / b).toFixed(2));
+
+/** Attaches the reference figures, the ratios to them and the goal verdict of SPEC issue 9. */
+export function compare(result: ScenarioResult, reference: ScenarioResult | undefined): Reported {
+  const out: Reported = { ...result };
+  if (reference?.ok && result.target !== 'reference') {
+    if (result.kind === 'idle') {
+      out.reference = { kbPerConnection: reference.idle?.kbPerConnection };
+      out.ratio = { memory: ratio(result.idle?.kbPerConnection, reference.idle?.kbPerConnection) };
+    } else if (result.kind === 'find-max') {
+      out.reference = { maxRateHeld: reference.maxRateHeld };
+      out.ratio = { maxRate: ratio(result.maxRateHeld, reference.maxRateHeld) };
+    } else {
+      out.reference = { p99Ms: reference.load?.p99Ms, serverCpuUsPerMsg: reference.load?.serverCpuUsPerMsg };
+      out.ratio = { p99: ratio(result.load?.p99Ms, reference.load?.p99Ms), cpu: ratio(result.load?.serverCpuUsPerMsg, reference.load?.serverCpuUsPerMsg) };
+    }
+  }
+  out.goal = goal(out);
+  return out;
+}
+
+function clean(load: LoadFigures | undefined, r: Reported): boolean {
+  return !!load && load.lost === 0 && load.duplicates === 0 && load.misrouted === 0 && (r.seqViolations ?? 0) === 0;
+}
+
+function goal(r: Reported): Goal | undefined {
+  if (r.target === 'reference') return undefined;
+  if (!r.ok) return { text: 'scenario failed', pass: false };
+  if (r.kind === 'idle') {
+    const limit = r.target === 'socketio' ? 20 : 12;
+    return { text: `idle ≤ ${limit} KB/conn`, pass: (r.idle?.kbPerConnection ?? Infinity) <= limit };
+  }
+  if (r.kind === 'find-max') {
+    if (r.ratio?.maxRate === undefined) return { text: '≥ 90 % of reference rate', pass: null };
+    return { text: '≥ 90 % of reference rate', pass: r.ratio.maxRate >= 0.9 };
+  }
+  const load = r.load;
+  if (r.target === 'hub') {
+    const cpuOk = r.ratio?.cpu === undefined ? null : r.ratio.cpu <= 1.5;
+    const pass = clean(load, r) && (load?.p99Ms ?? Infinity) <= 25 && cpuOk !== false;
+    return { text: 'no loss, p99 ≤ 25 ms, CPU ≤ 1.5× ref', pass: cpuOk === null && pass ? null : pass };
+  }
+  return { text: 'no loss, p99 ≤ 50 ms', pass: clean(load, r) && (load?.p99Ms ?? Infinity) <= 50 };
+}
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return '—';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : String(v);
+  return String(v);
+}
+
+const withRatio = (v: number | undefined, r: number | undefined): string => (v === undefined ? '—' : r === undefined ? String(v) : `${v} (${r}×)`);
+
+/** One plain-text table: a row per scenario, figures with their ratio to the reference. */
+export function table(results: readonly Reported[]): string {
+  const head = ['scenario', 'target', 'storage', 'rate/s', 'sent', 'expected', 'received', 'lost', 'dup', 'p50 ms', 'p95 ms', 'p99 ms (×ref)', 'max ms', 'srv µs/msg (×ref)', 'gen µs/msg', 'RSS MB', 'seq viol.', 'goal'];
+  const rows: string[][] = [head];
+  for (const r of results) {
+    const l = r.load;
+    const base = [r.scenario, r.target, r.storage];
+    if (!r.ok && !l && !r.idle) {
+      rows.push([...base, `FAILED: ${r.error ?? ''}`]);
+      continue;
+    }
+    if (r.kind === 'idle' && r.idle) {
+      const i = r.idle;
+      rows.push([...base, `idle ${i.open}/${i.connections} open`, '', '', '', '', '', '', '', `${withRatio(i.kbPerConnection, r.ratio?.memory)} KB/conn`, '', '', '', `${i.rssBeforeMb}→${i.rssAfterMb}`, '', verdict(r)]);
+      continue;
+    }
+    const rate = r.kind === 'find-max' ? `max ${withRatio(r.maxRateHeld ?? undefined, r.ratio?.maxRate)}` : cell(l?.rate);
+    rows.push([
+      ...base,
+      rate,
+      cell(l?.sent),
+      cell(l?.expected),
+      cell(l?.received),
+      cell(l?.lost),
+      cell(l?.duplicates),
+      cell(l?.p50Ms),
+      cell(l?.p95Ms),
+      withRatio(l?.p99Ms, r.ratio?.p99),
+      cell(l?.maxMs),
+      withRatio(l?.serverCpuUsPerMsg, r.ratio?.cpu),
+      cell(l?.generatorCpuUsPerMsg),
+      cell(l?.serverRssMb),
+      r.seqCheck === 'unavailable' ? 'n/a' : cell(r.seqViolations),
+      verdict(r),
+    ]);
+  }
+  const widths = head.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  const line = (row: string[]): string => `| ${row.map((v, c) => v.padEnd(widths[c] ?? 0)).join(' | ')} |`;
+  const out = [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)];
+  return out.join('\n');
+}
+
+function verdict(r: Reported): string {
+  if (!r.goal) return '';
+  const mark = r.goal.pass === null ? 'n/a' : r.goal.pass ? 'PASS' : 'FAIL';
+  return `${mark} (${r.goal.text})${r.ok ? '' : `: ${r.error ?? ''}`}`;
+}
+
+/** Details the table has no room for: find-max steps, errors, strays. */
+export function notes(results: readonly Reported[]): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    const tag = `${r.scenario}/${r.target}`;
+    if (r.steps) lines.push(`${tag} steps: ${r.steps.map((s) => `${s.rate}/s p99 ${s.p99Ms} ms lost ${s.lost}${s.duplicates ? ` dup ${s.duplicates}` : ''}`).join('; ')}`);
+    if (r.errors) lines.push(`${tag}: ${r.errors} error frames/acks, e.g. ${(r.errorSamples ?? []).join(' | ')}`);
+    if (r.stray) lines.push(`${tag}: ${r.stray} deliveries outside the measured batch (late or foreign)`);
+    if (r.load && r.load.sendLagP99Ms > 5) lines.push(`${tag}: generator send lag p99 ${r.load.sendLagP99Ms} ms (the generator was busy; latency includes it)`);
+    if (!r.ok && r.error) lines.push(`${tag}: ${r.error}`);
+    if (r.idle) lines.push(`${tag}: ${r.idle.note}`);
+  }
+  return lines;
+}

@@ -1,0 +1,176 @@
+/**
+ * `npm run bench` — load benchmark of polychat against a raw `ws` reference (issue 9).
+ *
+ *   npm run bench                                  the standard set (see SCENARIOS)
+ *   npm run bench -- --scenario fixed --scenario stomp
+ *   npm run bench -- --find-max                    highest rate with p99 ≤ 100 ms and no loss (hub)
+ *   npm run bench -- --find-max --scenario channels
+ *   npm run bench -- --quick                       small numbers, a smoke run
+ *   DATABASE_URL=postgres://… npm run bench        PostgreSQL instead of a temp SQLite (REDIS_URL too)
+ *
+ * Other flags: --rate N, --duration S, --users N, --idle-connections N, --no-reference,
+ * --profile DIR (node --cpu-prof of the server into DIR; keep it outside the repository).
+ * Prints one table, then one JSON line per scenario.
+ */
+import { cpus, totalmem } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { compare, notes, table, type Reported } from './report.js';
+import { runFindMax, runFixed, runIdle, type BenchConfig, type ScenarioResult } from './scenarios.js';
+import { serverEntry, stopAllStarted } from './server-process.js';
+
+const LOAD_SCENARIOS: Record<string, string> = { fixed: 'hub', hub: 'hub', channels: 'channels', rooms: 'rooms', stomp: 'stomp', socketio: 'socketio', reference: 'reference' };
+const IDLE_SCENARIOS: Record<string, string> = { idle: 'hub', 'idle-socketio': 'socketio' };
+/** `hub` is the same run as `fixed`; the default set runs it once, as `fixed`. */
+const DEFAULT_SET = ['fixed', 'channels', 'rooms', 'stomp', 'socketio', 'idle', 'idle-socketio'];
+
+interface Args {
+  scenarios: string[];
+  findMax: boolean;
+  quick: boolean;
+  reference: boolean;
+  rate?: number;
+  durationS?: number;
+  users?: number;
+  idleConnections?: number;
+  profileDir: string | null;
+}
+
+function usage(message?: string): never {
+  if (message) process.stderr.write(`${message}\n`);
+  process.stderr.write(
+    `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS)].join('|')}>]… [--find-max] [--quick]\n` +
+      '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--no-reference] [--profile DIR]\n',
+  );
+  process.exit(message ? 2 : 0);
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { scenarios: [], findMax: false, quick: false, reference: true, profileDir: null };
+  const num = (flag: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (!v || !Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case '--scenario': {
+        const name = value();
+        if (!name || !(name in LOAD_SCENARIOS || name in IDLE_SCENARIOS)) usage(`unknown scenario '${name}'`);
+        args.scenarios.push(name);
+        break;
+      }
+      case '--find-max':
+        args.findMax = true;
+        break;
+      case '--quick':
+        args.quick = true;
+        break;
+      case '--no-reference':
+        args.reference = false;
+        break;
+      case '--rate':
+        args.rate = num(flag, value());
+        break;
+      case '--duration':
+        args.durationS = num(flag, value());
+        break;
+      case '--users':
+        args.users = Math.round(num(flag, value()));
+        break;
+      case '--idle-connections':
+        args.idleConnections = Math.round(num(flag, value()));
+        break;
+      case '--profile': {
+        const dir = value();
+        if (!dir) usage('--profile needs a directory');
+        args.profileDir = isAbsolute(dir) ? dir : resolve(dir);
+        break;
+      }
+      case '--help':
+      case '-h':
+        usage();
+      // falls through (usage exits)
+      default:
+        usage(`unknown argument '${a}'`);
+    }
+  }
+  return args;
+}
+
+function configFrom(args: Args): BenchConfig {
+  const q = args.quick;
+  const durationMs = Math.min(50, args.durationS ?? (q ? 3 : 10)) * 1000;
+  return {
+    users: args.users ?? (q ? 100 : 1000),
+    groupSize: 10,
+    rate: args.rate ?? (q ? 200 : 2000),
+    durationMs,
+    warmupMs: q ? 1000 : 2000,
+    idleConnections: args.idleConnections ?? (q ? 1000 : 10_000),
+    idleSettleMs: q ? 1000 : 5000,
+    findMax: { startRate: q ? 200 : 1000, factor: 1.5, stepMs: q ? 2000 : 4000, p99LimitMs: 100, maxRate: 100_000 },
+    scenarioBudgetMs: 60_000,
+    profileDir: args.profileDir,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const config = configFrom(args);
+  const chosen = args.scenarios.length ? [...new Set(args.scenarios)] : args.findMax ? ['fixed'] : DEFAULT_SET;
+  const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+  const storage = process.env['DATABASE_URL'] ? 'postgresql' : 'sqlite (temp DATA_DIR)';
+  log(`${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${(totalmem() / 2 ** 30).toFixed(1)} GiB · node ${process.version}`);
+  log(`server: ${serverEntry().label} · storage ${storage}${process.env['REDIS_URL'] ? ' + redis bus' : ''} · ${config.users} users in groups of ${config.groupSize} · ${config.rate} msg/s × ${config.durationMs / 1000} s`);
+
+  const references = new Map<string, ScenarioResult>();
+  const reference = async (kind: 'load' | 'find-max' | 'idle'): Promise<ScenarioResult | undefined> => {
+    if (!args.reference) return undefined;
+    if (!references.has(kind)) {
+      log(`reference (${kind}) …`);
+      const r = kind === 'idle' ? await runIdle('idle', 'reference', config) : kind === 'find-max' ? await runFindMax('find-max', 'reference', config) : await runFixed('fixed', 'reference', config);
+      references.set(kind, r);
+      log(`reference (${kind}) done${r.ok ? '' : `: FAILED ${r.error}`}`);
+    }
+    return references.get(kind);
+  };
+
+  const reported: Reported[] = [];
+  for (const name of chosen) {
+    if (name in IDLE_SCENARIOS) {
+      const ref = await reference('idle');
+      log(`${name} …`);
+      reported.push(compare(await runIdle(name, IDLE_SCENARIOS[name]!, config), ref));
+    } else if (args.findMax) {
+      const target = LOAD_SCENARIOS[name]!;
+      const ref = target === 'reference' ? undefined : await reference('find-max');
+      log(`find-max ${target} …`);
+      reported.push(compare(await runFindMax('find-max', target, config), ref));
+    } else {
+      const target = LOAD_SCENARIOS[name]!;
+      const ref = target === 'reference' ? undefined : await reference('load');
+      log(`${name} (${target}) …`);
+      reported.push(compare(await runFixed(name, target, config), ref));
+    }
+    const last = reported[reported.length - 1]!;
+    log(`${name} done${last.ok ? '' : `: FAILED ${last.error}`}`);
+  }
+  const all = [...[...references.values()].map((r) => compare(r, undefined)), ...reported];
+  process.stdout.write(`\n${table(all)}\n\n`);
+  for (const line of notes(all)) process.stdout.write(`- ${line}\n`);
+  process.stdout.write('\n');
+  for (const r of all) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
+  process.exitCode = all.every((r) => r.ok) ? 0 : 1;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`[bench] ${signal}: stopping the servers it started\n`);
+    void stopAllStarted().finally(() => process.exit(130));
+  });
+}
+
+await main();

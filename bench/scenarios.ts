@@ -1,0 +1,300 @@
+import { performance } from 'node:perf_hooks';
+import { drivers } from './clients/index.js';
+import type { Connection, Driver } from './clients/driver.js';
+import { DeliveryTracker, prime, runOpenLoop, seededRandom, type RunState } from './delivery-tracker.js';
+import { cpuMicros, rssBytes } from './proc-stats.js';
+import { Provisioner } from './provision.js';
+import { startPolychat, startReference, type StartedProcess } from './server-process.js';
+import { makeTopology, mapLimit, sleep, type Topology } from './topology.js';
+
+export interface BenchConfig {
+  readonly users: number;
+  readonly groupSize: number;
+  readonly rate: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly idleConnections: number;
+  readonly idleSettleMs: number;
+  readonly findMax: { readonly startRate: number; readonly factor: number; readonly stepMs: number; readonly p99LimitMs: number; readonly maxRate: number };
+  /** Hard cap per scenario, from server start to stop. */
+  readonly scenarioBudgetMs: number;
+  /** `--cpu-prof` output directory for the polychat server (null: no profiling). */
+  readonly profileDir: string | null;
+}
+
+export interface LoadFigures {
+  rate: number;
+  durationS: number;
+  sent: number;
+  expected: number;
+  received: number;
+  lost: number;
+  duplicates: number;
+  misrouted: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** How late the generator itself sent (p99, ms): large values mean the generator, not the server, is saturated. */
+  sendLagP99Ms: number;
+  serverCpuUsPerMsg: number;
+  generatorCpuUsPerMsg: number;
+  serverRssMb: number;
+  /** Monotonic-clock window of the measured phase (µs), to cut a CPU profile to it. */
+  windowUs: [number, number];
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  target: string;
+  storage: string;
+  kind: 'load' | 'find-max' | 'idle';
+  ok: boolean;
+  error?: string;
+  load?: LoadFigures;
+  steps?: LoadFigures[];
+  maxRateHeld?: number | null;
+  idle?: { connections: number; open: number; rssBeforeMb: number; rssAfterMb: number; kbPerConnection: number; note: string };
+  seqCheck?: 'inline' | 'history' | 'unavailable';
+  seqViolations?: number | null;
+  stray?: number;
+  errors?: number;
+  errorSamples?: string[];
+  connectMs?: number;
+  groupsVia?: string;
+  server?: string;
+}
+
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+interface Target {
+  readonly proc: StartedProcess;
+  readonly storage: string;
+  readonly provisioner: Provisioner | null;
+  readonly server: string;
+}
+
+async function startTarget(target: string, config: BenchConfig, manyFiles: boolean): Promise<Target> {
+  if (target === 'reference') {
+    const proc = await startReference({ manyFiles });
+    return { proc, storage: 'none', provisioner: null, server: 'bench/reference-server.ts' };
+  }
+  const nodeFlags = config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`] : [];
+  const proc = await startPolychat({ manyFiles, nodeFlags });
+  return { proc, storage: proc.storage, provisioner: new Provisioner(proc.url, proc.jwtSecret), server: proc.entry };
+}
+
+async function topologyFor(target: Target, users: number, groupSize: number, prefix: string): Promise<Topology> {
+  const ids = Array.from({ length: users }, (_, i) => `${prefix}${i + 1}`);
+  const tokens = new Map<string, string>();
+  if (target.provisioner) for (const id of ids) tokens.set(id, await target.provisioner.token(id));
+  return makeTopology(users, groupSize, (id) => tokens.get(id) ?? '', prefix);
+}
+
+function budget<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} exceeded its ${Math.round(ms / 1000)} s budget`)), ms);
+  });
+  // The abandoned work may still fail later (its sockets are closed under it): never unhandled.
+  work.catch(() => {});
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+async function connectAll(driver: Driver, target: Target, topology: Topology, tracker: DeliveryTracker, concurrency: number): Promise<Connection[]> {
+  const connections: Connection[] = [];
+  try {
+    await mapLimit(topology.members, concurrency, async (m) => {
+      connections[m.index] = await driver.connect(target.proc.url, m, topology.groups[m.group]!, tracker);
+    });
+  } catch (err) {
+    for (const c of connections) c?.close();
+    throw err;
+  }
+  return connections;
+}
+
+function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, genUs: number, pid: number, windowUs: [number, number]): LoadFigures {
+  const p = run.percentiles();
+  const round = (n: number, d = 2): number => (Number.isFinite(n) ? Number(n.toFixed(d)) : n);
+  return {
+    rate,
+    durationS: durationMs / 1000,
+    sent: run.sent,
+    expected: run.expected,
+    received: run.received,
+    lost: run.lost,
+    duplicates: run.duplicates,
+    misrouted: run.misrouted,
+    p50Ms: round(p.p50),
+    p95Ms: round(p.p95),
+    p99Ms: round(p.p99),
+    maxMs: round(p.max),
+    sendLagP99Ms: round(run.sendLagP99()),
+    serverCpuUsPerMsg: round(cpuUs / run.sent, 1),
+    generatorCpuUsPerMsg: round(genUs / run.sent, 1),
+    serverRssMb: round(rssBytes(pid) / 1048576, 1),
+    windowUs,
+  };
+}
+
+/** One measured open-loop batch: server CPU from /proc before the first send to the end of the drain. */
+async function measure(target: Target, tracker: DeliveryTracker, connections: Connection[], rate: number, durationMs: number, random: () => number): Promise<LoadFigures> {
+  const pid = target.proc.pid;
+  const cpu0 = cpuMicros(pid);
+  const gen0 = process.cpuUsage();
+  const t0 = monoUs();
+  const run = await runOpenLoop(tracker, connections, { rate, durationMs, random });
+  await tracker.drain(run);
+  const t1 = monoUs();
+  const gen = process.cpuUsage(gen0);
+  const cpu1 = cpuMicros(pid);
+  return figures(run, rate, durationMs, cpu1 - cpu0, gen.user + gen.system, pid, [t0, t1]);
+}
+
+async function checkSeq(target: Target, tracker: DeliveryTracker): Promise<{ seqCheck: ScenarioResult['seqCheck']; seqViolations: number | null }> {
+  if (tracker.inlineSeq) return { seqCheck: 'inline', seqViolations: tracker.seqViolations };
+  if (!target.provisioner) return { seqCheck: 'unavailable', seqViolations: null };
+  let violations = 0;
+  for (const group of tracker.topology.groups) {
+    const seqs = await target.provisioner.seqById(group.members[0]!.token, group.chatId);
+    if (!seqs) return { seqCheck: 'unavailable', seqViolations: null };
+    for (const m of group.members) {
+      let prev = -1;
+      for (const id of tracker.ids[m.index]!) {
+        const seq = seqs.get(id);
+        if (seq === undefined || (prev >= 0 && seq !== prev + 1)) violations++;
+        prev = seq ?? prev;
+      }
+    }
+  }
+  return { seqCheck: 'history', seqViolations: violations };
+}
+
+/**
+ * The standard workload on one target: `users` users in groups of `groupSize`, every member
+ * connected, one priming message per group (proves every subscription is live), a warm-up,
+ * then `body` runs the measured batch(es).
+ */
+async function withLoadSession(
+  scenario: string,
+  targetName: string,
+  config: BenchConfig,
+  body: (target: Target, tracker: DeliveryTracker, connections: Connection[], result: ScenarioResult) => Promise<void>,
+): Promise<ScenarioResult> {
+  const driver = drivers[targetName];
+  const result: ScenarioResult = { scenario, target: targetName, storage: targetName === 'reference' ? 'none' : '?', kind: 'load', ok: false };
+  if (!driver) return { ...result, error: `unknown target ${targetName}` };
+  let target: Target | null = null;
+  let connections: Connection[] = [];
+  try {
+    await budget(config.scenarioBudgetMs, scenario, (async () => {
+      target = await startTarget(targetName, config, false);
+      result.storage = target.storage;
+      result.server = target.server;
+      const topology = await topologyFor(target, config.users, config.groupSize, 'b');
+      if (target.provisioner) {
+        await target.provisioner.provisionUsers(topology.members);
+        result.groupsVia = await target.provisioner.createGroups(topology.groups, 'bench');
+      }
+      const tracker = new DeliveryTracker(topology, driver.inlineSeq);
+      const c0 = performance.now();
+      connections = await connectAll(driver, target, topology, tracker, 50);
+      result.connectMs = Math.round(performance.now() - c0);
+      const primed = await prime(tracker, connections);
+      if (primed.lost > 0) throw new Error(`priming: ${primed.lost} of ${primed.expected} deliveries missing after 20 s (subscriptions not live?)`);
+      if (config.warmupMs > 0) {
+        const warm = await runOpenLoop(tracker, connections, { rate: Math.max(10, config.rate / 2), durationMs: config.warmupMs, random: seededRandom(7) });
+        await tracker.drain(warm);
+      }
+      await body(target, tracker, connections, result);
+      Object.assign(result, await checkSeq(target, tracker));
+      result.stray = tracker.stray;
+      result.errors = tracker.errors;
+      result.errorSamples = tracker.errorSamples;
+      result.ok = true;
+    })());
+  } catch (err) {
+    result.error = (err as Error).message.split('\n')[0];
+  } finally {
+    for (const c of connections) c?.close();
+    await (target as Target | null)?.proc.stop();
+  }
+  return result;
+}
+
+export function runFixed(scenario: string, targetName: string, config: BenchConfig): Promise<ScenarioResult> {
+  return withLoadSession(scenario, targetName, config, async (target, tracker, connections, result) => {
+    result.load = await measure(target, tracker, connections, config.rate, config.durationMs, seededRandom(42));
+  });
+}
+
+/** ×factor steps from startRate until p99 > limit or any loss (or the budget ends); the last clean step is the answer. */
+export function runFindMax(scenario: string, targetName: string, config: BenchConfig): Promise<ScenarioResult> {
+  const f = config.findMax;
+  return withLoadSession(scenario, targetName, { ...config, rate: f.startRate }, async (target, tracker, connections, result) => {
+    result.kind = 'find-max';
+    result.steps = [];
+    result.maxRateHeld = null;
+    const started = performance.now();
+    for (let rate = f.startRate; rate <= f.maxRate; rate = Math.round(rate * f.factor)) {
+      // Leave room for the drain and the seq check inside the scenario budget.
+      if (performance.now() - started + f.stepMs + 8000 > config.scenarioBudgetMs - 15_000) break;
+      const step = await measure(target, tracker, connections, rate, f.stepMs, seededRandom(rate));
+      result.steps.push(step);
+      if (step.lost > 0 || step.duplicates > 0 || step.p99Ms > f.p99LimitMs) break;
+      result.maxRateHeld = rate;
+      result.load = step;
+    }
+  });
+}
+
+/**
+ * `connections` idle authenticated connections (distinct users, no chats). RSS is read after
+ * a settle delay before and after connecting; there is no debug route to force a GC, so the
+ * delta includes whatever garbage has not been collected yet (said so in the report).
+ */
+export async function runIdle(scenario: string, targetName: string, config: BenchConfig): Promise<ScenarioResult> {
+  const driver = drivers[targetName];
+  const result: ScenarioResult = { scenario, target: targetName, storage: targetName === 'reference' ? 'none' : '?', kind: 'idle', ok: false };
+  if (!driver?.connectIdle) return { ...result, error: `no idle client for ${targetName}` };
+  let target: Target | null = null;
+  const connections: Connection[] = [];
+  try {
+    await budget(config.scenarioBudgetMs, scenario, (async () => {
+      target = await startTarget(targetName, config, true);
+      result.storage = target.storage;
+      result.server = target.server;
+      const topology = await topologyFor(target, config.idleConnections, 10, 'i');
+      const tracker = new DeliveryTracker(topology, true);
+      await sleep(config.idleSettleMs);
+      const before = rssBytes(target.proc.pid);
+      const c0 = performance.now();
+      await mapLimit(topology.members, 64, async (m) => {
+        connections[m.index] = await driver.connectIdle!(target!.proc.url, m, tracker);
+      });
+      result.connectMs = Math.round(performance.now() - c0);
+      await sleep(config.idleSettleMs);
+      const after = rssBytes(target.proc.pid);
+      const open = connections.filter((c) => c.open).length;
+      result.idle = {
+        connections: topology.members.length,
+        open,
+        rssBeforeMb: Number((before / 1048576).toFixed(1)),
+        rssAfterMb: Number((after / 1048576).toFixed(1)),
+        kbPerConnection: Number(((after - before) / 1024 / topology.members.length).toFixed(2)),
+        note: `RSS after a ${config.idleSettleMs / 1000} s settle, no forced GC (the server has no GC debug route)`,
+      };
+      result.errors = tracker.errors;
+      result.errorSamples = tracker.errorSamples;
+      result.ok = open === topology.members.length;
+      if (!result.ok) result.error = `${topology.members.length - open} connections closed while idle`;
+    })());
+  } catch (err) {
+    result.error = (err as Error).message.split('\n')[0];
+  } finally {
+    for (const c of connections) c?.close();
+    await (target as Target | null)?.proc.stop();
+  }
+  return result;
+}
