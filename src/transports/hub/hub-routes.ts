@@ -3,7 +3,8 @@ import { parseId, parsePage, parseUserId } from '../../core/paging.js';
 import { checkMessageText } from '../../core/text-rules.js';
 import type { DialectContext } from '../dialect.js';
 import { actor } from '../http/authenticate.js';
-import { presenceData, restConversation, restMessage } from './hub-wire.js';
+import { displayName } from '../../domain/user.js';
+import { presenceData, restConversation, restMessage, type Peer } from './hub-wire.js';
 
 const tags = ['hub'];
 const page = { type: 'object', properties: { limit: { type: 'string' }, offset: { type: 'string' } } } as const;
@@ -25,6 +26,26 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
       json(request, text, done);
     });
     const preHandler = ctx.authenticate;
+    const peerOf = async (me: string, chatId: number): Promise<Peer | null> => {
+      try {
+        const other = (await core.listMembers(me, chatId)).find((m) => m.user.id !== me);
+        return other ? { id: other.user.id, name: displayName(other.user) } : null;
+      } catch {
+        return null; // left the chat between the list and this lookup
+      }
+    };
+
+    app.get(
+      '/api/v1/ws',
+      {
+        preHandler,
+        schema: {
+          tags,
+          summary: 'The hub WebSocket: upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426',
+        },
+      },
+      async (_request, reply) => reply.status(426).header('upgrade', 'websocket').send({ error: 'Upgrade Required: connect with a WebSocket client' }),
+    );
 
     app.get(
       '/api/v1/chat/conversations',
@@ -32,8 +53,10 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
       async (request) => {
         const q = request.query as { limit?: string; offset?: string };
         const { limit, offset } = parsePage(q.limit, q.offset, { limit: 20, max: 200 });
-        const list = await core.listChats(actor(request).id, { limit, offset });
-        return { conversations: list.map(restConversation) };
+        const me = actor(request).id;
+        const list = await core.listChats(me, { limit, offset });
+        const peers = await Promise.all(list.map((s) => (s.chat.type === 'private' ? peerOf(me, s.chat.id) : null)));
+        return { conversations: list.map((s, i) => restConversation(s, peers[i] ?? null)) };
       },
     );
 

@@ -35,13 +35,20 @@ export function restMessage(m: Message) {
   };
 }
 
-export function restConversation(s: ChatSummary) {
+/** The other member of a private conversation, so a client can title and address it. */
+export interface Peer {
+  readonly id: string;
+  readonly name: string;
+}
+
+export function restConversation(s: ChatSummary, peer: Peer | null) {
   return {
     id: String(s.chat.id),
     created_at: iso(s.chat.createdAt),
     updated_at: iso(s.chat.updatedAt),
     type: s.chat.type,
-    name: s.chat.name,
+    name: s.chat.name ?? peer?.name ?? null,
+    peer_id: peer?.id ?? null,
     last_message: s.lastMessage ? restMessage(s.lastMessage) : null,
     unread_count: s.unreadCount,
   };

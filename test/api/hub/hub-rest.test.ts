@@ -61,11 +61,12 @@ describe.each(backends)('hub REST on %s', (backend) => {
       created_at: expect.stringMatching(ISO),
       updated_at: expect.stringMatching(ISO),
       type: 'private',
-      name: null,
+      name: x.username,
+      peer_id: x.id,
       last_message: { id: expect.any(String), conversation_id: cx, sender_id: x.id, body: 'x again', created_at: expect.stringMatching(ISO), seq: 2 },
       unread_count: 2,
     });
-    expect(list.body.conversations[1]).toMatchObject({ type: 'group', name: 'Team', last_message: null, unread_count: 0 });
+    expect(list.body.conversations[1]).toMatchObject({ type: 'group', name: 'Team', peer_id: null, last_message: null, unread_count: 0 });
 
     const page = await api(t, me, 'GET', '/api/v1/chat/conversations?limit=2&offset=1');
     expect(page.body.conversations.map((c: any) => c.id)).toEqual([String(group.id), cz]);
@@ -157,9 +158,18 @@ describe.each(backends)('hub REST on %s', (backend) => {
     expect((await api(t, null, 'GET', `/api/v1/chat/presence/${b.id}`)).status).toBe(401);
   });
 
+  it('answers a plain GET on the socket path with 426 (401 without a token)', async () => {
+    const a = await registerUser(t);
+    const plain = await api(t, a, 'GET', '/api/v1/ws');
+    expect(plain.status).toBe(426);
+    expect(plain.body).toEqual({ error: expect.any(String) });
+    expect((await api(t, null, 'GET', '/api/v1/ws')).status).toBe(401);
+  });
+
   it('documents every hub route in the OpenAPI document', async () => {
     const doc = (await api(t, null, 'GET', '/openapi.json')).body;
     for (const path of [
+      '/api/v1/ws',
       '/api/v1/chat/conversations',
       '/api/v1/chat/conversations/{id}/messages',
       '/api/v1/chat/conversations/{id}/read',

@@ -195,6 +195,25 @@ describe.each(backends)('hub WebSocket on %s', (backend) => {
     await a1.next(isMessage('still alive'));
   });
 
+  it('serves group conversations and stops serving a member as soon as it is removed', async () => {
+    const [owner, m1, m2] = [await registerUser(t), await registerUser(t), await registerUser(t)];
+    const group = await t.server.core.createGroup(owner.id, { name: 'G', memberIds: [m1.id, m2.id] });
+    const chatId = String(group.id);
+    const [so, s1, s2] = [await connect(owner), await connect(m1), await connect(m2)];
+    so.send({ type: 'typing', data: { conversation_id: chatId, is_typing: true } });
+    await Promise.all([s1, s2].map((s) => s.next((f) => f.type === 'typing' && f.data.user_id === owner.id)));
+    s2.send({ type: 'message', data: { conversation_id: chatId, body: 'hi group' } });
+    await Promise.all([so, s1, s2].map((s) => s.next(isMessage('hi group'))));
+
+    await t.server.core.removeMembers(owner.id, group.id, [m2.id]);
+    so.send({ type: 'message', data: { conversation_id: chatId, body: 'after removal' } });
+    await s1.next(isMessage('after removal'));
+    await s2.none(isMessage('after removal'));
+    s2.send({ type: 'message', data: { conversation_id: chatId, body: 'let me in' } });
+    expect((await s2.next((f) => f.type === 'error')).data.error).toMatch(/not a member/);
+    expect((await api(t, m2, 'GET', `/api/v1/chat/conversations/${chatId}/messages`)).status).toBe(403);
+  });
+
   it('accepts JSON in a binary frame and closes with 1007 on text that is not UTF-8', async () => {
     const { a, chatId } = await pair();
     const a1 = await connect(a);
