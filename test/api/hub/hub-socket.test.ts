@@ -10,7 +10,7 @@ describe.each(backends)('hub WebSocket on %s', (backend) => {
   const open: JsonSocket[] = [];
 
   beforeAll(async () => {
-    t = await startServer(backend, { env: { MAX_MESSAGE_LENGTH: '50' } });
+    t = await startServer(backend, { env: { MAX_MESSAGE_LENGTH: '50', MAX_FRAME_BYTES: '4096' }, coreOverrides: { typingTtlMs: 1000 } });
   });
   afterAll(async () => {
     for (const s of open) s.close();
@@ -100,6 +100,15 @@ describe.each(backends)('hub WebSocket on %s', (backend) => {
     await a1.none((f) => f.type === 'typing' && f.data.user_id === a.id);
     await a2.none((f) => f.type === 'typing' && f.data.user_id === a.id);
     await b1.none((f) => f.type === 'typing' && f.data.user_id === b.id);
+  });
+
+  it('expires a typing indicator that is not refreshed', async () => {
+    const { a, b, chatId } = await pair();
+    const a1 = await connect(a);
+    const b1 = await connect(b);
+    a1.send({ type: 'typing', data: { conversation_id: chatId, is_typing: true } });
+    expect((await b1.next((f) => f.type === 'typing')).data.is_typing).toBe(true);
+    expect((await b1.next((f) => f.type === 'typing', 5000)).data).toEqual({ conversation_id: chatId, user_id: a.id, is_typing: false });
   });
 
   it('announces presence online on the first socket and offline with last_seen after the last one', async () => {
@@ -221,6 +230,13 @@ describe.each(backends)('hub WebSocket on %s', (backend) => {
     await a1.next(isMessage('binary'));
     a1.ws.send(Buffer.from([0xff, 0xfe, 0x7b]), { binary: true });
     expect((await a1.closed()).code).toBe(1007);
+  });
+
+  it('closes with 1009 on a frame over the size limit', async () => {
+    const { a, chatId } = await pair();
+    const a1 = await connect(a);
+    a1.send({ type: 'message', data: { conversation_id: chatId, body: 'y'.repeat(8192) } });
+    expect((await a1.closed()).code).toBe(1009);
   });
 
   it('refuses an upgrade without a valid token with HTTP 401', async () => {
