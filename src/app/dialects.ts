@@ -1,6 +1,7 @@
 import type { Dialect } from '../transports/dialect.js';
+import { socketioDialect } from '../transports/socketio/socketio-dialect.js';
 
 /** Every dialect this server speaks, in registration order. */
 export function allDialects(): Dialect[] {
-  return [];
+  return [socketioDialect()];
 }
