@@ -6,7 +6,7 @@ import type { Dialect, DialectContext } from '../dialect.js';
 import { toErrorAck } from './ack-error.js';
 import { eventHandlers, type EventContext } from './event-handlers.js';
 import { handshakeToken } from './handshake-token.js';
-import { SocketIoSession } from './socketio-session.js';
+import { SocketIoSession, type SocketIoSink } from './socketio-session.js';
 
 const PATH = '/socket.io/';
 
@@ -31,6 +31,9 @@ export function socketioDialect(): Dialect {
         // destroy upgrades it does not own.
         destroyUpgrade: false,
         maxHttpBufferSize: ctx.config.maxFrameBytes,
+        // SPEC: a dead connection is found within 30 s (ping every 20 s, 10 s to answer).
+        pingInterval: 20_000,
+        pingTimeout: 10_000,
         // Browsers on any origin may connect: auth is a bearer token, never a cookie.
         cors: { origin: true, credentials: false },
       });
@@ -67,7 +70,12 @@ async function authenticateSocket(ctx: DialectContext, socket: Socket): Promise<
 
 function onConnection(ctx: DialectContext, socket: Socket): void {
   const user = socket.data.user as User;
-  const session = new SocketIoSession(ctx.registry.newSessionId(), user.id, socket);
+  const sink: SocketIoSink = {
+    emit: (event, payload) => socket.emit(event, payload),
+    disconnect: (close) => socket.disconnect(close),
+    backlog: () => queuedPackets(socket),
+  };
+  const session = new SocketIoSession(ctx.registry.newSessionId(), user.id, sink);
   const events: EventContext = { core: ctx.core, user, session };
   const log = ctx.log.child({ userId: user.id, sessionId: session.id });
   const added = ctx.registry.add(session);
@@ -88,9 +96,16 @@ function onConnection(ctx: DialectContext, socket: Socket): void {
   }
 }
 
+/** engine.io keeps unsent packets in `writeBuffer` (not in its public types); 0 if that changes. */
+function queuedPackets(socket: Socket): number {
+  const buffer = (socket.conn as unknown as { writeBuffer?: unknown }).writeBuffer;
+  return Array.isArray(buffer) ? buffer.length : 0;
+}
+
 function failure(log: Logger, event: string, err: unknown): unknown {
   const ack = toErrorAck(err);
   if (ack.code === 'internal') log.error({ event, err: (err as Error)?.message }, 'socket.io event failed');
   else if (ack.code === 'forbidden') log.info({ event }, 'access denied');
+  else log.debug({ event, code: ack.code }, 'socket.io event refused');
   return ack;
 }

@@ -7,7 +7,16 @@ import { toSocketIoMessage } from './message-shape.js';
 export interface SocketIoSink {
   emit(event: string, payload: unknown): unknown;
   disconnect(close?: boolean): unknown;
+  /** Packets queued for this client and not yet written to its transport. */
+  backlog(): number;
 }
+
+/**
+ * Past this many queued packets (a client that stopped polling, or a websocket peer that does
+ * not read) the connection is closed as a slow consumer instead of buffering without bound;
+ * the client reconnects and reloads with `join_chat`.
+ */
+export const SLOW_CONSUMER_PACKETS = 2000;
 
 /**
  * One Socket.IO connection as the realtime layer sees it. Delivery comes from the shared bus
@@ -42,6 +51,10 @@ export class SocketIoSession implements Session {
     switch (event.type) {
       case 'message.created': {
         if (!this.joined.has(event.chatId)) return false;
+        if (this.socket.backlog() > SLOW_CONSUMER_PACKETS) {
+          this.close();
+          return false;
+        }
         const payload = encodeOnce(event, 'socketio', () => toSocketIoMessage(event.message, event.sender));
         this.socket.emit('new_message', payload);
         return true;
