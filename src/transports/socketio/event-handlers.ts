@@ -38,7 +38,9 @@ const sendMessage: Handler = async ({ core, user }, payload) => {
   const body = fields(payload);
   const chatId = parseId(body['chatId'], 'chatId');
   const { message } = await core.sendMessage(user.id, { chatId, text: body['text'] });
-  return { success: true, message: toSocketIoMessage(message, user) };
+  // The current profile (cached by the core), as `new_message` carries it, not the one of connect time.
+  const sender = (await core.usersById([user.id])).get(user.id) ?? user;
+  return { success: true, message: toSocketIoMessage(message, sender) };
 };
 
 /**
