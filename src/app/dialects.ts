@@ -1,7 +1,8 @@
 import type { Dialect } from '../transports/dialect.js';
 import { hubDialect } from '../transports/hub/hub-dialect.js';
+import { socketioDialect } from '../transports/socketio/socketio-dialect.js';
 
 /** Every dialect this server speaks, in registration order. */
 export function allDialects(): Dialect[] {
-  return [hubDialect];
+  return [hubDialect, socketioDialect()];
 }
