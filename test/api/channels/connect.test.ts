@@ -1,3 +1,4 @@
+import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../../support/backends.js';
 import { startServer, tokenFor, type TestServer } from '../../support/test-server.js';
@@ -93,6 +94,7 @@ describe.each(backends)('channels connection on %s', (backend) => {
     await theirs.next(isMessage('both stay'));
     mine.close();
     theirs.close();
+    await Promise.all([mine.closed(), theirs.closed()]);
   });
 
   it('closes a removed member with 4403, keeps the others', async () => {
@@ -107,6 +109,7 @@ describe.each(backends)('channels connection on %s', (backend) => {
     // And it cannot come back.
     expect((await refused(chatUrl(t, chat, gone.token))).code).toBe(4403);
     ownerSocket.close();
+    await ownerSocket.closed();
   });
 
   it('closes a member who leaves with 4403', async () => {
@@ -143,6 +146,33 @@ describe.each(backends)('channels connection on %s', (backend) => {
     socket.send({ type: 'message', text: 'private hello' });
     await socket.next(isMessage('private hello'));
     socket.close();
+    await socket.closed();
+  });
+
+  it('leaves no session behind for clients that hang up during the handshake', async () => {
+    // Sessions of earlier tests are closed by now (each awaits its closes).
+    await waitFor(() => t.server.registry.size === 0, 5000, 'earlier sessions gone');
+    const { port } = new URL(t.url);
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => new Promise<void>((resolve) => {
+        const sock = tcpConnect(Number(port), '127.0.0.1', () => {
+          sock.write(
+            `GET /ws/chat/${chatId}/?token=${member.token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+              `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          );
+          // Half of them reset the connection, half close it politely.
+          if (i % 2) sock.resetAndDestroy(); else sock.destroy();
+          resolve();
+        });
+        sock.on('error', () => resolve());
+      })),
+    );
+    const socket = await connect(t, chatId, member);
+    socket.send({ type: 'message', text: 'after the hang-ups' });
+    await socket.next(isMessage('after the hang-ups'));
+    socket.close();
+    await socket.closed();
+    await waitFor(() => t.server.registry.size === 0, 5000, 'no session left behind');
   });
 
   it('closes a frame over the size limit with 1009', async () => {
