@@ -48,13 +48,17 @@ describe.each(backends)('channels messaging on %s', (backend) => {
 
   it('keeps a client’s messages in the order it sent them', async () => {
     const a = await connect(t, chatId, john);
-    const texts = Array.from({ length: 20 }, (_, i) => `ordered ${i}`);
+    // 60 frames in one burst: more than the 32 that pause reading, so pause and resume are exercised.
+    const texts = Array.from({ length: 60 }, (_, i) => `ordered ${i}`);
     for (const text of texts) a.send({ type: 'message', text });
     for (const text of texts) await a.next(isMessage(text));
     const got = a.frames.filter((f) => f.type === 'message' && f.data.text.startsWith('ordered ')).map((f) => f.data.text);
     expect(got).toEqual(texts);
-    const history = await t.server.core.history(john.id, chatId, { limit: 20, offset: 0 });
+    const history = await t.server.core.history(john.id, chatId, { limit: 60, offset: 0 });
     expect(history.map((m) => m.text)).toEqual(texts);
+    // And reading resumed once the queue drained.
+    a.send({ type: 'message', text: 'after the burst' });
+    await a.next(isMessage('after the burst'));
     a.close();
   });
 
