@@ -118,7 +118,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   const metrics = new Metrics();
-  const registry = new SessionRegistry(core, infra.broker, log, metrics);
+  const registry = new SessionRegistry(core, infra.broker, log, metrics, config.maxConnectionsPerUser);
   metrics.trackConnections(registry);
   infra.broker.subscribe((event) => metrics.onEvent(event));
   registry.start();
