@@ -147,7 +147,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerUploadRoutes(app, files);
 
   const upgrades = new UpgradeRouter();
-  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes });
+  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes });
   const dialects = options.dialects ?? allDialects();
   for (const dialect of dialects) {
     await dialect.register({ app, core, registry, upgrades, ws, config, log: log.child({ dialect: dialect.name }), authenticate });
