@@ -78,7 +78,8 @@ export class RedisPresenceStore implements PresenceStore {
     this.handlers.add(handler);
   }
 
-  async connect(userId: string, connectionId: string): Promise<{ becameOnline: boolean }> {
+  /** `now` is not used: lease times come from Redis's clock. */
+  async connect(userId: string, connectionId: string, _now?: number): Promise<{ becameOnline: boolean }> {
     // Tracked locally first: if Redis is down now, the next renewal still registers the lease.
     let set = this.local.get(userId);
     if (!set) this.local.set(userId, (set = new Set()));
