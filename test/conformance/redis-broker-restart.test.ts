@@ -55,7 +55,7 @@ async function kill(child: ChildProcess): Promise<void> {
 
 const event = (n: number, tag: string): DomainEvent => ({ type: 'chat.deleted', chatId: n, memberIds: [tag], actorId: tag });
 const numbers = (events: DomainEvent[], tag: string): number[] =>
-  events.filter((e) => e.type === 'chat.deleted' && e.actorId === tag).map((e) => e.chatId);
+  events.flatMap((e) => (e.type === 'chat.deleted' && e.actorId === tag ? [e.chatId] : []));
 
 describe.skipIf(!haveRedisServer)('RedisBroker across a Redis restart (own redis-server)', () => {
   const children: ChildProcess[] = [];
