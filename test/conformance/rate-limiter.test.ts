@@ -134,3 +134,21 @@ describe.runIf(implementations.includes(redis))('RedisRateLimiter: keys', () => 
     }
   });
 });
+
+describe.runIf(implementations.includes(redis))('RedisRateLimiter: Redis unreachable', () => {
+  it('keeps limiting, per instance, instead of failing or letting everything through', async () => {
+    const c = redis.cluster();
+    try {
+      const client = await connectRedis(TEST_REDIS_URL, 'test-limiter-down', silentLogger);
+      const limiter = new RedisRateLimiter(client, c.prefix!);
+      client.disconnect();
+      const t = 1_700_000_000_000;
+      expect(await limiter.hit('k', 2, 1000, t)).toBe(true);
+      expect(await limiter.hit('k', 2, 1000, t)).toBe(true);
+      expect(await limiter.hit('k', 2, 1000, t)).toBe(false);
+      expect(await limiter.hit('k', 2, 1000, t + 1000)).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+});

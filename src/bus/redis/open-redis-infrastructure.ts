@@ -38,7 +38,7 @@ export async function openRedisInfrastructure(options: RedisInfrastructureOption
   const broker = new RedisBroker(pub, sub, { prefix: options.prefix, instanceId, log });
   await broker.start();
   const presence = new RedisPresenceStore(cmd, { prefix: options.prefix, instanceId, log, ...options.presence });
-  const limiter = new RedisRateLimiter(cmd, options.prefix);
+  const limiter = new RedisRateLimiter(cmd, options.prefix, log);
   log.info({ prefix: options.prefix }, 'redis bus ready');
   return {
     broker,
