@@ -185,6 +185,28 @@ describe.runIf(implementations.includes(redis))('RedisBroker specifics', () => {
     }
   });
 
+  it('ignores malformed messages on its channel and keeps delivering', async () => {
+    const prefix = randomPrefix();
+    const pub = await connectRedis(TEST_REDIS_URL, 'test-pub', silentLogger);
+    const sub = await connectRedis(TEST_REDIS_URL, 'test-sub', silentLogger);
+    try {
+      const broker = new RedisBroker(pub, sub, { prefix, instanceId: 'i' });
+      await broker.start();
+      const got: DomainEvent[] = [];
+      broker.subscribe((e) => got.push(e));
+      for (const junk of ['not json', '{"x":1}', 'null', '{"i":"z","e":{}}']) await pub.publish(`${prefix}events`, junk);
+      broker.publish(event(9));
+      await waitFor(() => got.length >= 1, 5000, 'the valid event');
+      await sleep(50);
+      expect(got).toEqual([event(9)]);
+      await broker.close();
+    } finally {
+      pub.disconnect();
+      sub.disconnect();
+      await deleteKeys(prefix);
+    }
+  });
+
   it('drops (and counts) events published while its link is down, without throwing', async () => {
     const prefix = randomPrefix();
     const pub = await connectRedis(TEST_REDIS_URL, 'test-pub', silentLogger);

@@ -118,11 +118,14 @@ export class RedisBroker implements Broker {
 
   private receive(channel: string, text: string): void {
     if (channel !== this.channel) return;
-    let envelope: Envelope;
+    let envelope: Envelope | null = null;
     try {
       envelope = JSON.parse(text) as Envelope;
     } catch {
-      this.log.warn({ channel }, 'unparseable bus message ignored');
+      // reported below
+    }
+    if (!envelope || typeof envelope !== 'object' || !envelope.e || typeof envelope.e.type !== 'string') {
+      this.log.warn({ channel }, 'malformed bus message ignored');
       return;
     }
     for (const handler of this.handlers) {

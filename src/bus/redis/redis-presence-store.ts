@@ -162,6 +162,8 @@ export class RedisPresenceStore implements PresenceStore {
     if (this.stopped || this.local.size === 0 || this.redis.status !== 'ready') return;
     const users = [...this.local];
     let revived = 0;
+    let failed = 0;
+    let lastError = '';
     for (let i = 0; i < users.length; i += RENEW_BATCH) {
       const batch = users.slice(i, i + RENEW_BATCH);
       const pipeline = this.redis.pipeline();
@@ -172,14 +174,17 @@ export class RedisPresenceStore implements PresenceStore {
       try {
         const results = (await pipeline.exec()) ?? [];
         for (const [err, reply] of results) {
-          if (err) this.log.warn({ err: err.message }, 'presence lease renewal failed');
-          else if (reply === 1) revived++;
+          if (err) {
+            failed++;
+            lastError = err.message;
+          } else if (reply === 1) revived++;
         }
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'presence lease renewal failed');
         return;
       }
     }
+    if (failed > 0) this.log.warn({ users: failed, err: lastError }, 'presence lease renewal failed');
     // A user swept while its connection was alive (a stall longer than the lease, or Redis lost
     // its data) is online again without an announcement; its next connect/disconnect resyncs it.
     if (revived > 0) this.log.warn({ users: revived }, 'presence leases re-registered after they had expired');
