@@ -21,11 +21,15 @@ export async function connectRedis(url: string, name: string, log: Logger, overr
     ...overrides,
   });
   let lastWarn = 0;
+  let connected = false;
+  let firstError: Error | null = null;
   client.on('error', (err: Error) => {
+    firstError ??= err;
+    if (!connected) return; // reported by the startup failure below
     const now = Date.now();
     if (now - lastWarn < 5000) return;
     lastWarn = now;
-    log.warn({ err: err.message, connection: name }, 'redis connection error');
+    log.warn({ err: { message: err.message }, connection: name }, 'redis connection error');
   });
   let wasReady = false;
   client.on('ready', () => {
@@ -35,9 +39,10 @@ export async function connectRedis(url: string, name: string, log: Logger, overr
   client.on('end', () => log.debug({ connection: name }, 'redis connection ended'));
   try {
     await client.connect();
+    connected = true;
   } catch (err) {
     client.disconnect();
-    throw new Error(`Redis unreachable at ${redactUrl(url)}: ${(err as Error).message}`);
+    throw new Error(`Redis unreachable at ${redactUrl(url)}: ${(firstError ?? (err as Error)).message}`);
   }
   return client;
 }

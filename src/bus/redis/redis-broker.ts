@@ -132,7 +132,7 @@ export class RedisBroker implements Broker {
       try {
         handler(envelope.e);
       } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'bus handler threw');
+        this.log.error({ err: { message: (err as Error).message } }, 'bus handler threw');
       }
     }
   }
@@ -147,7 +147,7 @@ export class RedisBroker implements Broker {
     try {
       await this.subscriber.subscribe(this.channel);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'redis resubscribe failed; will retry on next reconnect');
+      this.log.warn({ err: { message: (err as Error).message } }, 'redis resubscribe failed; will retry on next reconnect');
       return;
     }
     this.log.info({ channel: this.channel }, 'redis bus resubscribed');
@@ -155,7 +155,7 @@ export class RedisBroker implements Broker {
       try {
         cb();
       } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'onResubscribed callback threw');
+        this.log.error({ err: { message: (err as Error).message } }, 'onResubscribed callback threw');
       }
     }
   }

@@ -154,7 +154,7 @@ export class RedisPresenceStore implements PresenceStore {
         await this.report(entry[0], Number(reply[1]));
       }
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not release presence leases at shutdown; they will expire');
+      this.log.warn({ err: { message: (err as Error).message } }, 'could not release presence leases at shutdown; they will expire');
     }
   }
 
@@ -180,11 +180,11 @@ export class RedisPresenceStore implements PresenceStore {
           } else if (reply === 1) revived++;
         }
       } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'presence lease renewal failed');
+        this.log.warn({ err: { message: (err as Error).message } }, 'presence lease renewal failed');
         return;
       }
     }
-    if (failed > 0) this.log.warn({ users: failed, err: lastError }, 'presence lease renewal failed');
+    if (failed > 0) this.log.warn({ users: failed, err: { message: lastError } }, 'presence lease renewal failed');
     // A user swept while its connection was alive (a stall longer than the lease, or Redis lost
     // its data) is online again without an announcement; its next connect/disconnect resyncs it.
     if (revived > 0) this.log.warn({ users: revived }, 'presence leases re-registered after they had expired');
@@ -199,7 +199,7 @@ export class RedisPresenceStore implements PresenceStore {
         if (reply.length / 2 < SWEEP_BATCH || this.stopped) break;
       }
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'presence sweep failed');
+      this.log.warn({ err: { message: (err as Error).message } }, 'presence sweep failed');
     }
   }
 
@@ -208,7 +208,7 @@ export class RedisPresenceStore implements PresenceStore {
       try {
         await handler(userId, lastSeen);
       } catch (err) {
-        this.log.error({ err: (err as Error).message, userId }, 'presence expiry handler failed');
+        this.log.error({ err: { message: (err as Error).message }, userId }, 'presence expiry handler failed');
       }
     }
   }

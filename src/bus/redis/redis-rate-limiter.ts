@@ -54,7 +54,7 @@ export class RedisRateLimiter implements RateLimiter {
     } catch (err) {
       if (Date.now() - this.lastWarn > 5000) {
         this.lastWarn = Date.now();
-        this.log.warn({ err: (err as Error).message }, 'redis unreachable: rate limit enforced per instance meanwhile');
+        this.log.warn({ err: { message: (err as Error).message } }, 'redis unreachable: rate limit enforced per instance meanwhile');
       }
       return this.fallback.hit(key, limit, windowMs, now);
     }
