@@ -1,3 +1,6 @@
+/** A user whose leases all expired (its instance crashed) or were released at shutdown. */
+export type ExpiredHandler = (userId: string, lastSeen: number) => void | Promise<void>;
+
 /**
  * Who is online, across every dialect and instance.
  *
@@ -6,9 +9,6 @@
  * `becameOffline` exactly for the last one. Entries of an instance that stops renewing them
  * expire (Redis: within 30 s), so a crashed instance's users go offline by themselves.
  */
-/** A user whose leases all expired (its instance crashed) or were released at shutdown. */
-export type ExpiredHandler = (userId: string, lastSeen: number) => void | Promise<void>;
-
 export interface PresenceStore {
   connect(userId: string, connectionId: string, now: number): Promise<{ becameOnline: boolean }>;
   disconnect(userId: string, connectionId: string, now: number): Promise<{ becameOffline: boolean; lastSeen: number }>;
