@@ -6,13 +6,14 @@ export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.
 
 export async function redisAvailability(): Promise<{ ok: boolean; url: string; reason: string }> {
   const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
+  let first: Error | null = null;
+  client.on('error', (err: Error) => void (first ??= err));
   try {
     await client.connect();
     await client.ping();
     return { ok: true, url: TEST_REDIS_URL, reason: '' };
   } catch (err) {
-    return { ok: false, url: TEST_REDIS_URL, reason: (err as Error).message };
+    return { ok: false, url: TEST_REDIS_URL, reason: (first ?? (err as Error)).message };
   } finally {
     client.disconnect();
   }
