@@ -27,7 +27,8 @@ export async function openRedisInfrastructure(options: RedisInfrastructureOption
   const log = options.log.child({ instanceId });
   const opened: Redis[] = [];
   try {
-    opened.push(await connectRedis(options.url, 'polychat-pub', log));
+    // A PUBLISH in flight when the link broke may already have run: never resend it (at-most-once).
+    opened.push(await connectRedis(options.url, 'polychat-pub', log, { autoResendUnfulfilledCommands: false }));
     opened.push(await connectRedis(options.url, 'polychat-sub', log));
     opened.push(await connectRedis(options.url, 'polychat-cmd', log));
   } catch (err) {
