@@ -69,7 +69,7 @@ describe.skipIf(!haveRedisServer)('RedisBroker across a Redis restart (own redis
     const port = await freePort();
     children.push(await startRedis(port));
     const url = `redis://127.0.0.1:${port}`;
-    const fast = { retryStrategy: () => 100 };
+    const fast = { retryStrategy: () => 100, autoResendUnfulfilledCommands: false }; // as in production for publishers
     const open = async (id: string): Promise<RedisBroker> => {
       const pub = await connectRedis(url, `${id}-pub`, silentLogger, fast);
       const sub = await connectRedis(url, `${id}-sub`, silentLogger, fast);
