@@ -14,7 +14,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { compare, notes, table, type Reported } from './report.js';
+import { compare, idleTable, loadTable, notes, type Reported } from './report.js';
 import { runFindMax, runFixed, runIdle, type BenchConfig, type ScenarioResult } from './scenarios.js';
 import { serverEntry, stopAllStarted } from './server-process.js';
 
@@ -126,6 +126,7 @@ async function main(): Promise<void> {
   log(`${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${(totalmem() / 2 ** 30).toFixed(1)} GiB · node ${process.version}`);
   log(`server: ${serverEntry().label} · storage ${storage}${process.env['REDIS_URL'] ? ' + redis bus' : ''} · ${config.users} users in groups of ${config.groupSize} · ${config.rate} msg/s × ${config.durationMs / 1000} s`);
 
+  const standard = config.users === 1000 && config.groupSize === 10 && config.rate === 2000 && config.idleConnections === 10_000;
   const references = new Map<string, ScenarioResult>();
   const reference = async (kind: 'load' | 'find-max' | 'idle'): Promise<ScenarioResult | undefined> => {
     if (!args.reference) return undefined;
@@ -143,23 +144,24 @@ async function main(): Promise<void> {
     if (name in IDLE_SCENARIOS) {
       const ref = await reference('idle');
       log(`${name} …`);
-      reported.push(compare(await runIdle(name, IDLE_SCENARIOS[name]!, config), ref));
+      reported.push(compare(await runIdle(name, IDLE_SCENARIOS[name]!, config), ref, standard));
     } else if (args.findMax) {
       const target = LOAD_SCENARIOS[name]!;
       const ref = target === 'reference' ? undefined : await reference('find-max');
       log(`find-max ${target} …`);
-      reported.push(compare(await runFindMax('find-max', target, config), ref));
+      reported.push(compare(await runFindMax('find-max', target, config), ref, standard));
     } else {
       const target = LOAD_SCENARIOS[name]!;
       const ref = target === 'reference' ? undefined : await reference('load');
       log(`${name} (${target}) …`);
-      reported.push(compare(await runFixed(name, target, config), ref));
+      reported.push(compare(await runFixed(name, target, config), ref, standard));
     }
     const last = reported[reported.length - 1]!;
     log(`${name} done${last.ok ? '' : `: FAILED ${last.error}`}`);
   }
-  const all = [...[...references.values()].map((r) => compare(r, undefined)), ...reported];
-  process.stdout.write(`\n${table(all)}\n\n`);
+  const all = [...[...references.values()].map((r) => compare(r, undefined, standard)), ...reported];
+  const tables = [loadTable(all), idleTable(all)].filter((t) => t !== '');
+  process.stdout.write(`\n${tables.join('\n\n')}\n\n`);
   for (const line of notes(all)) process.stdout.write(`- ${line}\n`);
   process.stdout.write('\n');
   for (const r of all) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { drivers } from './clients/index.js';
 import type { Connection, Driver } from './clients/driver.js';
@@ -42,6 +43,8 @@ export interface LoadFigures {
   serverRssMb: number;
   /** Monotonic-clock window of the measured phase (µs), to cut a CPU profile to it. */
   windowUs: [number, number];
+  /** 1-minute load average when the batch started: the machine is shared, this says how busy it was. */
+  loadAvg1m: number;
 }
 
 export interface ScenarioResult {
@@ -114,7 +117,7 @@ async function connectAll(driver: Driver, target: Target, topology: Topology, tr
   return connections;
 }
 
-function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, genUs: number, pid: number, windowUs: [number, number]): LoadFigures {
+function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, genUs: number, pid: number, windowUs: [number, number], loadAvg1m: number): LoadFigures {
   const p = run.percentiles();
   const round = (n: number, d = 2): number => (Number.isFinite(n) ? Number(n.toFixed(d)) : n);
   return {
@@ -135,12 +138,14 @@ function figures(run: RunState, rate: number, durationMs: number, cpuUs: number,
     generatorCpuUsPerMsg: round(genUs / run.sent, 1),
     serverRssMb: round(rssBytes(pid) / 1048576, 1),
     windowUs,
+    loadAvg1m: round(loadAvg1m),
   };
 }
 
 /** One measured open-loop batch: server CPU from /proc before the first send to the end of the drain. */
 async function measure(target: Target, tracker: DeliveryTracker, connections: Connection[], rate: number, durationMs: number, random: () => number): Promise<LoadFigures> {
   const pid = target.proc.pid;
+  const load = loadavg()[0] ?? 0;
   const cpu0 = cpuMicros(pid);
   const gen0 = process.cpuUsage();
   const t0 = monoUs();
@@ -149,7 +154,7 @@ async function measure(target: Target, tracker: DeliveryTracker, connections: Co
   const t1 = monoUs();
   const gen = process.cpuUsage(gen0);
   const cpu1 = cpuMicros(pid);
-  return figures(run, rate, durationMs, cpu1 - cpu0, gen.user + gen.system, pid, [t0, t1]);
+  return figures(run, rate, durationMs, cpu1 - cpu0, gen.user + gen.system, pid, [t0, t1], load);
 }
 
 async function checkSeq(target: Target, tracker: DeliveryTracker): Promise<{ seqCheck: ScenarioResult['seqCheck']; seqViolations: number | null }> {
