@@ -73,14 +73,14 @@ function render(head: string[], rows: string[][]): string {
 
 /** The load table: a row per load / find-max scenario, figures with their ratio to the reference. */
 export function loadTable(results: readonly Reported[]): string {
-  const head = ['scenario', 'target', 'storage', 'rate/s', 'sent', 'expected', 'received', 'lost', 'dup', 'p50 ms', 'p95 ms', 'p99 ms (×ref)', 'max ms', 'server µs/msg (×ref)', 'gen µs/msg', 'RSS MB', 'seq viol.', 'goal'];
+  const head = ['scenario', 'target', 'storage', 'rate/s', 'sent', 'expected', 'received', 'lost', 'dup', 'p50 ms', 'p95 ms', 'p99 ms (×ref)', 'max ms', 'server µs/msg (×ref)', 'db µs/msg', 'gen µs/msg', 'RSS MB', 'seq viol.', 'goal'];
   const rows: string[][] = [];
   for (const r of results) {
     if (r.kind === 'idle') continue;
     const l = r.load;
     const base = [r.scenario, r.target, r.storage];
     if (!l) {
-      rows.push([...base, 'FAILED', '', '', '', '', '', '', '', '', '', '', '', '', '', verdict(r)]);
+      rows.push([...base, 'FAILED', '', '', '', '', '', '', '', '', '', '', '', '', '', '', verdict(r)]);
       continue;
     }
     const rate = r.kind === 'find-max' ? `max ${withRatio(r.maxRateHeld ?? undefined, r.ratio?.maxRate)}` : cell(l.rate);
@@ -97,6 +97,7 @@ export function loadTable(results: readonly Reported[]): string {
       withRatio(l.p99Ms, r.ratio?.p99),
       cell(l.maxMs),
       withRatio(l.serverCpuUsPerMsg, r.ratio?.cpu),
+      cell(l.databaseCpuUsPerMsg),
       cell(l.generatorCpuUsPerMsg),
       cell(l.serverRssMb),
       r.seqCheck === 'unavailable' ? 'n/a' : cell(r.seqViolations),

@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       reported.push(compare(await runFixed(name, target, config), ref, standard));
     }
     const last = reported[reported.length - 1]!;
-    log(`${name} done${last.ok ? '' : `: FAILED ${last.error}`}`);
+    log(`${last.scenario} ${last.target} done${last.ok ? '' : `: FAILED ${last.error}`}`);
   }
   const all = [...[...references.values()].map((r) => compare(r, undefined, standard)), ...reported];
   const tables = [loadTable(all), idleTable(all)].filter((t) => t !== '');

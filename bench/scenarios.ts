@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { drivers } from './clients/index.js';
 import type { Connection, Driver } from './clients/driver.js';
 import { DeliveryTracker, prime, runOpenLoop, seededRandom, type RunState } from './delivery-tracker.js';
+import { DatabaseCpu } from './database-cpu.js';
 import { cpuMicros, rssBytes } from './proc-stats.js';
 import { Provisioner } from './provision.js';
 import { startPolychat, startReference, type StartedProcess } from './server-process.js';
@@ -39,6 +40,8 @@ export interface LoadFigures {
   /** How late the generator itself sent (p99, ms): large values mean the generator, not the server, is saturated. */
   sendLagP99Ms: number;
   serverCpuUsPerMsg: number;
+  /** PostgreSQL backends' CPU per message (DATABASE_URL runs only), else null. */
+  databaseCpuUsPerMsg: number | null;
   generatorCpuUsPerMsg: number;
   serverRssMb: number;
   /** Monotonic-clock window of the measured phase (µs), to cut a CPU profile to it. */
@@ -72,6 +75,7 @@ const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 interface Target {
   readonly proc: StartedProcess;
+  readonly database: DatabaseCpu | null;
   readonly storage: string;
   readonly provisioner: Provisioner | null;
   readonly server: string;
@@ -80,11 +84,12 @@ interface Target {
 async function startTarget(target: string, config: BenchConfig, manyFiles: boolean): Promise<Target> {
   if (target === 'reference') {
     const proc = await startReference({ manyFiles });
-    return { proc, storage: 'none', provisioner: null, server: 'bench/reference-server.ts' };
+    return { proc, database: null, storage: 'none', provisioner: null, server: 'bench/reference-server.ts' };
   }
   const nodeFlags = config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`] : [];
   const proc = await startPolychat({ manyFiles, nodeFlags });
-  return { proc, storage: proc.storage, provisioner: new Provisioner(proc.url, proc.jwtSecret), server: proc.entry };
+  const database = await DatabaseCpu.open(process.env['DATABASE_URL']);
+  return { proc, database, storage: proc.storage, provisioner: new Provisioner(proc.url, proc.jwtSecret), server: proc.entry };
 }
 
 async function topologyFor(target: Target, users: number, groupSize: number, prefix: string): Promise<Topology> {
@@ -117,7 +122,7 @@ async function connectAll(driver: Driver, target: Target, topology: Topology, tr
   return connections;
 }
 
-function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, genUs: number, pid: number, windowUs: [number, number], loadAvg1m: number): LoadFigures {
+function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, dbUs: number | null, genUs: number, pid: number, windowUs: [number, number], loadAvg1m: number): LoadFigures {
   const p = run.percentiles();
   const round = (n: number, d = 2): number => (Number.isFinite(n) ? Number(n.toFixed(d)) : n);
   return {
@@ -135,6 +140,7 @@ function figures(run: RunState, rate: number, durationMs: number, cpuUs: number,
     maxMs: round(p.max),
     sendLagP99Ms: round(run.sendLagP99()),
     serverCpuUsPerMsg: round(cpuUs / run.sent, 1),
+    databaseCpuUsPerMsg: dbUs === null ? null : round(dbUs / run.sent, 1),
     generatorCpuUsPerMsg: round(genUs / run.sent, 1),
     serverRssMb: round(rssBytes(pid) / 1048576, 1),
     windowUs,
@@ -146,6 +152,7 @@ function figures(run: RunState, rate: number, durationMs: number, cpuUs: number,
 async function measure(target: Target, tracker: DeliveryTracker, connections: Connection[], rate: number, durationMs: number, random: () => number): Promise<LoadFigures> {
   const pid = target.proc.pid;
   const load = loadavg()[0] ?? 0;
+  const db0 = (await target.database?.sample()) ?? null;
   const cpu0 = cpuMicros(pid);
   const gen0 = process.cpuUsage();
   const t0 = monoUs();
@@ -154,7 +161,8 @@ async function measure(target: Target, tracker: DeliveryTracker, connections: Co
   const t1 = monoUs();
   const gen = process.cpuUsage(gen0);
   const cpu1 = cpuMicros(pid);
-  return figures(run, rate, durationMs, cpu1 - cpu0, gen.user + gen.system, pid, [t0, t1], load);
+  const db = DatabaseCpu.delta(db0, (await target.database?.sample()) ?? null);
+  return figures(run, rate, durationMs, cpu1 - cpu0, db, gen.user + gen.system, pid, [t0, t1], load);
 }
 
 async function checkSeq(target: Target, tracker: DeliveryTracker): Promise<{ seqCheck: ScenarioResult['seqCheck']; seqViolations: number | null }> {
@@ -223,6 +231,7 @@ async function withLoadSession(
     result.error = (err as Error).message.split('\n')[0];
   } finally {
     for (const c of connections) c?.close();
+    await (target as Target | null)?.database?.close();
     await (target as Target | null)?.proc.stop();
   }
   return result;
@@ -299,6 +308,7 @@ export async function runIdle(scenario: string, targetName: string, config: Benc
     result.error = (err as Error).message.split('\n')[0];
   } finally {
     for (const c of connections) c?.close();
+    await (target as Target | null)?.database?.close();
     await (target as Target | null)?.proc.stop();
   }
   return result;
