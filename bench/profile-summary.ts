@@ -17,6 +17,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -31,6 +32,8 @@ export interface ProfileSummary {
   busyMs: number;
   functions: { name: string; where: string; selfMs: number; pct: number }[];
   areas: { area: string; selfMs: number; pct: number }[];
+  /** For the top functions outside our code: the nearest `src/` caller, by self time. */
+  callers: { name: string; from: { caller: string; selfMs: number }[] }[];
 }
 
 function area(url: string, name: string): string {
@@ -55,6 +58,16 @@ export function summarise(profile: CpuProfile, from = -Infinity, to = Infinity, 
     self.set(profile.samples[i]!, (self.get(profile.samples[i]!) ?? 0) + delta);
     total += delta;
   }
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const srcCaller = (id: number): string => {
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const f = byId.get(p)?.callFrame;
+      if (f && /\/src\//.test(f.url)) return `${f.functionName || '(anonymous)'} (${f.url.replace(/^.*\/src\//, 'src/')}:${f.lineNumber + 1})`;
+    }
+    return '(no src/ caller)';
+  };
+  const callersOf = new Map<string, Map<string, number>>();
   const fn = new Map<string, { name: string; where: string; us: number }>();
   const areas = new Map<string, number>();
   let idle = 0;
@@ -72,12 +85,28 @@ export function summarise(profile: CpuProfile, from = -Infinity, to = Infinity, 
     const entry = fn.get(key) ?? { name, where, us: 0 };
     entry.us += us;
     fn.set(key, entry);
+    if (!/\/src\//.test(url)) {
+      const callers = callersOf.get(key) ?? new Map<string, number>();
+      const c = srcCaller(id);
+      callers.set(c, (callers.get(c) ?? 0) + us);
+      callersOf.set(key, callers);
+    }
     const a = area(url, name);
     areas.set(a, (areas.get(a) ?? 0) + us);
   }
   const busy = total - idle;
   const pct = (us: number): number => Number(((100 * us) / Math.max(1, busy)).toFixed(1));
+  const topKeys = [...fn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, 8).map(([k]) => k);
   return {
+    callers: topKeys
+      .filter((k) => callersOf.has(k))
+      .map((k) => ({
+        name: k,
+        from: [...callersOf.get(k)!.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([caller, us]) => ({ caller, selfMs: Math.round(us / 1000) })),
+      })),
     totalMs: Math.round(total / 1000),
     busyMs: Math.round(busy / 1000),
     functions: [...fn.values()]
@@ -108,6 +137,8 @@ function main(argv: string[]): void {
   for (const f of s.functions) process.stdout.write(`| ${f.selfMs} | ${f.pct} | \`${f.name}\` | ${f.where} |\n`);
   process.stdout.write('\n| self ms | % busy | area |\n|---:|---:|---|\n');
   for (const a of s.areas) process.stdout.write(`| ${a.selfMs} | ${a.pct} | ${a.area} |\n`);
+  process.stdout.write('\nNearest src/ caller of the top functions outside src/:\n');
+  for (const c of s.callers) process.stdout.write(`- ${c.name}: ${c.from.map((f) => `${f.caller} ${f.selfMs} ms`).join('; ')}\n`);
 }
 
 if (process.argv[1]?.endsWith('profile-summary.ts')) main(process.argv.slice(2));

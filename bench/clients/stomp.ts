@@ -71,7 +71,11 @@ export const stompDriver: Driver = {
         ws.send(frame('CONNECT', { 'accept-version': '1.2,1.1,1.0', host: '127.0.0.1', 'heart-beat': '0,0', Authorization: `Bearer ${member.token}` }));
       });
       ws.on('message', (data: Buffer) => {
-        for (const f of parseFrames(data.toString())) {
+        const raw = data.toString();
+        // Fast path: a MESSAGE frame that is not a chat message (MESSAGE_DELIVERED ×9 per
+        // message, TYPING, USER_ONLINE …) is skipped without parsing its headers.
+        if (raw.startsWith('MESSAGE\n') && !raw.includes('"MESSAGE"') && raw.indexOf('\0') === raw.length - 1) return;
+        for (const f of parseFrames(raw)) {
           switch (f.command) {
             case 'CONNECTED':
               ws.send(frame('SUBSCRIBE', { id: 'sub-0', destination: `/topic/chat/${group.chatId}`, receipt: 'subscribed' }));
