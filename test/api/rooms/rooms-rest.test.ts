@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../../support/backends.js';
 import { api, registerUser, startServer, tokenFor, type TestServer, type TestUser } from '../../support/test-server.js';
+import { sleep } from '../../support/wait.js';
 import { externalUser, makePng, PNG, sendForm } from './rooms-helpers.js';
 
 const MAX_UPLOAD = 4096;
@@ -288,6 +289,7 @@ describe.each(backends)('rooms REST on %s', (backend) => {
 
       const priv = (await api(t, me, 'POST', `/api/v1/chat/${bob.id}`)).body.chat.id;
       const group = (await sendForm(t, me, '/api/v1/group', { json: { name: 'Listed', users: [{ id: idOf(bob) }] } })).body.group.id;
+      await sleep(5); // activity is ordered by millisecond: keep the message after the group's creation
       const sent = await t.server.core.sendMessage(bob.id, { chatId: priv, text: 'newest' });
 
       const all = await api(t, me, 'GET', '/api/v1/chats');
