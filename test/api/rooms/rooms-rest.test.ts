@@ -83,6 +83,25 @@ describe.each(backends)('rooms REST on %s', (backend) => {
       expect((await api(t, me, 'GET', '/api/v1/user')).body).toMatchObject({ name: 'Stable', avatar: null });
     });
 
+    it('answers malformed multipart bodies with 400 and too many parts with 413', async () => {
+      const me = await externalUser();
+      const post = async (body: string | FormData, contentType?: string) => {
+        const res = await fetch(`${t.url}/api/v1/user`, { method: 'POST', headers: { authorization: `Bearer ${me.token}`, ...(contentType ? { 'content-type': contentType } : {}) }, body });
+        return { status: res.status, body: await res.json() };
+      };
+      expect(await post('xx', 'multipart/form-data')).toEqual({ status: 400, body: { error: expect.any(String) } });
+      const cut = '--abc\r\nContent-Disposition: form-data; name="photo"; filename="a.png"\r\n\r\nxxxx';
+      expect(await post(cut, 'multipart/form-data; boundary=abc')).toEqual({ status: 400, body: { error: expect.any(String) } });
+      const many = new FormData();
+      many.append('json', '{}');
+      for (let i = 0; i < 6; i++) many.append('other', new Blob([new Uint8Array([1])]), 'f');
+      expect(await post(many)).toEqual({ status: 413, body: { error: expect.any(String) } });
+      const huge = new FormData();
+      huge.append('json', JSON.stringify({ description: 'x'.repeat(300 * 1024) }));
+      expect(await post(huge)).toEqual({ status: 400, body: { error: expect.any(String) } });
+      expect((await api(t, me, 'GET', '/api/v1/user')).body).toMatchObject({ description: '' });
+    });
+
     it('accepts the json field sent as a JSON-typed part', async () => {
       const me = await externalUser();
       const form = new FormData();

@@ -223,6 +223,18 @@ describe.each(backends)('rooms WebSockets on %s', (backend) => {
     expect((await t.server.core.history(carol.id, chat, { limit: 200, offset: 0 })).length).toBe(before + 1);
   });
 
+  it('serves several sockets of one user (devices): all get messages, none gets its own typing', async () => {
+    const chat = await privateChat(bob, dave);
+    const phone = await join(`/api/v1/chat/${chat}`, bob);
+    const laptop = await join(`/api/v1/chat/${chat}`, bob);
+    const d = await join(`/api/v1/chat/${chat}`, dave);
+    phone.socket.send({ type: 'typing' });
+    expect(await d.socket.next((f) => f.type === 'typing')).toMatchObject({ author: { id: idOf(bob) } });
+    phone.socket.send({ type: 'message', text: 'from the phone' });
+    for (const s of [phone.socket, laptop.socket, d.socket]) expect(await s.next((f) => f.type === 'message')).toMatchObject({ text: 'from the phone' });
+    await laptop.socket.none((f) => f.type === 'typing');
+  });
+
   it('answers a frame on /api/v1/main with an error frame', async () => {
     const main = await connect('/api/v1/main', carol);
     main.send({ type: 'message', text: 'nowhere' });
@@ -318,5 +330,25 @@ describe.each(backends)('rooms WebSockets on %s', (backend) => {
     main.close();
     await main.closed();
     await waitFor(async () => !(await t.server.core.presenceOf(loner.id)).online, 5000, 'offline');
+  });
+});
+
+describe.each(backends)('rooms WebSocket rate limit on %s', (backend) => {
+  let t: TestServer;
+  afterAll(async () => t?.close());
+
+  it('answers a send past the rate limit with an error frame and keeps the socket open', async () => {
+    t = await startServer(backend, { env: { RATE_LIMIT_MESSAGES: '2', RATE_LIMIT_WINDOW_S: '3600' } });
+    const [a, b] = [await registerUser(t), await registerUser(t)];
+    const chat = (await api(t, a, 'POST', `/api/v1/chat/${b.id}`)).body.chat.id;
+    const socket = await roomsSocket(t, `/api/v1/chat/${chat}`, a);
+    await socket.next((f) => f.type === 'history');
+    for (const text of ['one', 'two', 'three']) socket.send({ type: 'message', text });
+    expect(await socket.next((f) => f.type === 'error')).toEqual({ type: 'error', error: 'Rate limit exceeded' });
+    expect((await socket.next((f) => f.type === 'message')).text).toBe('one');
+    expect((await socket.next((f) => f.type === 'message')).text).toBe('two');
+    expect(socket.closeCode).toBeNull();
+    expect((await t.server.core.history(a.id, chat, { limit: 10, offset: 0 })).map((m) => m.text)).toEqual(['one', 'two']);
+    socket.close();
   });
 });
