@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { parseId, parsePage } from '../../core/paging.js';
+import { parseId, parsePage, type Page } from '../../core/paging.js';
 import { isChatError, notFound } from '../../domain/errors.js';
 import type { ChatType } from '../../domain/chat.js';
 import type { User } from '../../domain/user.js';
@@ -33,7 +33,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
   };
 
   /** Upgrades and registers the session; it leaves the registry when the socket closes. */
-  const open = async (req: IncomingMessage, socket: Duplex, head: Buffer, make: (ws: WebSocket) => Session): Promise<Session> => {
+  const open = async <S extends Session>(req: IncomingMessage, socket: Duplex, head: Buffer, make: (ws: WebSocket) => S): Promise<S> => {
     const ws = await gateway.upgrade(req, socket, head);
     const session = make(ws);
     ws.once('close', () => void registry.remove(session));
@@ -47,7 +47,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
     void (async () => {
       let user: User;
       let chatId: number;
-      let page;
+      let page: Page;
       try {
         user = await core.authenticate(tokenFromRequest(req.headers, req.url));
         chatId = parseId(params['id'], 'id');
@@ -60,7 +60,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
         return;
       }
       const session = await open(req, socket, head, (ws) => new RoomsChatSession(registry.newSessionId(), user.id, chatId, ws, { core, names, log }));
-      await (session as RoomsChatSession).start(page);
+      await session.start(page);
     })().catch((err: unknown) => {
       log.error({ err: (err as Error)?.message }, 'rooms socket failed');
       socket.destroy();

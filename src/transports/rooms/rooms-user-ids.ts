@@ -8,7 +8,6 @@ import { badRequest } from '../../domain/errors.js';
  */
 export function parseRoomsUserId(raw: unknown, name = 'user id'): string {
   const id = parseUserId(raw, name);
-  // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(id)) throw badRequest(`${name} is not valid`);
   if (/^[-+]?[\d.]+$/.test(id) && !/^[1-9]\d{0,14}$/.test(id)) throw badRequest(`${name} must be a positive integer`);
   return id;
