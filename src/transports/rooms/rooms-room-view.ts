@@ -21,11 +21,14 @@ export async function roomViews(core: ChatCore, actorId: string, summaries: read
     summaries
       .filter((s) => s.chat.type === 'private')
       .map(async (s) => {
-        const members = await core.listMembers(actorId, s.chat.id);
-        privateMembers.set(
-          s.chat.id,
-          members.map((m) => m.user),
-        );
+        try {
+          privateMembers.set(
+            s.chat.id,
+            (await core.listMembers(actorId, s.chat.id)).map((m) => m.user),
+          );
+        } catch {
+          // The chat changed between the list and this lookup: the row keeps its stored name.
+        }
       }),
   );
   const senderIds = [...new Set(summaries.flatMap((s) => (s.lastMessage ? [s.lastMessage.senderId] : [])))];

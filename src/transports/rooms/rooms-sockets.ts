@@ -67,6 +67,20 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
     });
   };
 
+  // A plain GET on a socket path says what it is (and puts the sockets in the OpenAPI document).
+  const sockets: [string, string][] = [
+    ['/api/v1/chat/:id', 'WebSocket of a private chat: history on connect, then message/typing/stop_typing frames'],
+    ['/api/v1/group/:id', 'WebSocket of a group chat: history on connect, then message/typing/stop_typing frames'],
+    ['/api/v1/main', 'WebSocket of the user: a last_message for every new message in any of its chats'],
+  ];
+  for (const [path, summary] of sockets) {
+    ctx.app.get(
+      path,
+      { schema: { tags: ['rooms'], summary: `${summary}. Upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426` } },
+      async (_request, reply) => reply.status(426).header('upgrade', 'websocket').send({ error: 'Upgrade Required: connect with a WebSocket client' }),
+    );
+  }
+
   upgrades.add('/api/v1/chat/:id', chatSocket('private'));
   upgrades.add('/api/v1/group/:id', chatSocket('group'));
 

@@ -343,6 +343,13 @@ describe.each(backends)('rooms REST on %s', (backend) => {
     });
   });
 
+  it('answers a plain GET on a socket path with 426', async () => {
+    for (const path of ['/api/v1/chat/1', '/api/v1/group/1', '/api/v1/main']) {
+      const res = await api(t, alice, 'GET', path);
+      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 426, body: { error: expect.any(String) } });
+    }
+  });
+
   it('documents every rooms route in the OpenAPI document', async () => {
     const doc = (await api(t, null, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const expected: [string, string][] = [
@@ -358,6 +365,9 @@ describe.each(backends)('rooms REST on %s', (backend) => {
       ['/api/v1/group/{id}/add', 'post'],
       ['/api/v1/group/{id}/delete', 'delete'],
       ['/api/v1/chats', 'get'],
+      ['/api/v1/chat/{id}', 'get'],
+      ['/api/v1/group/{id}', 'get'],
+      ['/api/v1/main', 'get'],
     ];
     for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toMatchObject({ tags: ['rooms'] });
   });
