@@ -16,15 +16,15 @@ export class StompTestClient {
   static async connect(
     t: TestServer,
     token: string | null,
-    options: { transport?: Transport; connectHeaders?: Record<string, string>; query?: string } = {},
+    options: { sockjs?: boolean; transport?: Transport; connectHeaders?: Record<string, string>; query?: string } = {},
   ): Promise<StompTestClient> {
     const transport = options.transport ?? 'websocket';
     const query = options.query ?? '';
     const client = new Client({
       webSocketFactory: () =>
-        transport === 'websocket' && !options.query?.includes('sockjs')
-          ? new WebSocket(`${t.wsUrl}/ws-chat${query}`, ['v12.stomp'])
-          : new SockJS(`${t.url}/ws-chat${query}`, null, { transports: [transport] }),
+        options.sockjs
+          ? new SockJS(`${t.url}/ws-chat${query}`, null, { transports: [transport] })
+          : new WebSocket(`${t.wsUrl}/ws-chat${query}`, ['v12.stomp']),
       connectHeaders: options.connectHeaders ?? (token ? { Authorization: `Bearer ${token}` } : {}),
       reconnectDelay: 0,
       heartbeatIncoming: 10_000,
