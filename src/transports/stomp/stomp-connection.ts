@@ -201,7 +201,7 @@ export class StompConnection implements Session {
         break;
       case 'UNSUBSCRIBE': {
         const id = frame.headers.get('id') ?? (this.version === '1.0' ? frame.headers.get('destination') : undefined);
-        if (id === undefined) throw new StompProtocolError('Missing header: id', 'UNSUBSCRIBE needs the subscription id');
+        if (id === undefined) throw new StompProtocolError('Missing id header', 'UNSUBSCRIBE needs the subscription id');
         this.subscriptions.delete(id);
         break;
       }
@@ -252,9 +252,9 @@ export class StompConnection implements Session {
 
   private async subscribe(frame: StompFrame): Promise<void> {
     const destination = frame.headers.get('destination');
-    if (destination === undefined) throw new StompProtocolError('Missing header: destination', 'SUBSCRIBE needs a destination');
+    if (destination === undefined) throw new StompProtocolError('Missing destination header', 'SUBSCRIBE needs a destination');
     const id = frame.headers.get('id') ?? (this.version === '1.0' ? destination : undefined);
-    if (id === undefined) throw new StompProtocolError('Missing header: id', 'SUBSCRIBE needs a subscription id');
+    if (id === undefined) throw new StompProtocolError('Missing id header', 'SUBSCRIBE needs a subscription id');
     if (this.subscriptions.has(id)) throw new StompProtocolError('Duplicate subscription id', `Subscription ${id} already exists`);
     if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) throw new StompProtocolError('Too many subscriptions', `At most ${MAX_SUBSCRIPTIONS} per connection`);
     const head = `destination:${escapeHeader(destination, this.version)}\ncontent-type:application/json\nsubscription:${escapeHeader(id, this.version)}\n`;
@@ -272,7 +272,7 @@ export class StompConnection implements Session {
 
   private async send(frame: StompFrame): Promise<void> {
     const destination = frame.headers.get('destination');
-    if (destination === undefined) throw new StompProtocolError('Missing header: destination', 'SEND needs a destination');
+    if (destination === undefined) throw new StompProtocolError('Missing destination header', 'SEND needs a destination');
     const match = APP_CHAT.exec(destination);
     if (!match) throw new StompProtocolError('Unknown destination', `Cannot send to ${destination}; use /app/chat/{chatId}/sendMessage, /typing or /loadHistory`);
     const chatId = await this.access(match[1], destination);
