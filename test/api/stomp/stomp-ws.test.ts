@@ -189,6 +189,20 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
     await Promise.all([a.close(), b2.close()]);
   });
 
+  it('gives each of a user\'s sessions its copy of /user/queue destinations', async () => {
+    const b1 = await connect(bob);
+    const b2 = await connect(bob);
+    for (const b of [b1, b2]) {
+      await b.subscribe('/user/queue/notifications');
+      await b.subscribe('/user/queue/history');
+    }
+    await api(t, alice, 'POST', `/api/chats/${chatId}/messages`, { content: 'to both devices' });
+    for (const b of [b1, b2]) await b.next('/user/queue/notifications', (e) => e.type === 'NEW_MESSAGE' && e.preview === 'to both devices');
+    b1.send(`/app/chat/${chatId}/loadHistory`, { limit: 1 });
+    for (const b of [b1, b2]) expect((await b.next('/user/queue/history')).payload.messages.map((m: any) => m.content)).toEqual(['to both devices']);
+    await Promise.all([b1.close(), b2.close()]);
+  });
+
   it('carries a message sent through the core (another dialect) to a STOMP subscriber', async () => {
     const b = await connect(bob);
     await b.subscribe(`/topic/chat/${chatId}`);
