@@ -103,6 +103,8 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       ctx.upgrades.claim((path) => path.startsWith(`${STOMP_PATH}/`));
       http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (!isSockJsPath(req.url)) return;
+        // SockJS writes its own 404 to the raw socket; a peer gone by then must not crash the process.
+        socket.on('error', () => socket.destroy());
         if (!handler(req, socket, head)) socket.destroy();
       });
     },
