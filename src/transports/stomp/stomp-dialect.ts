@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import type { Dialect, DialectContext } from '../dialect.js';
@@ -96,8 +96,17 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       const http = ctx.app.server;
       const previous = http.listeners('request') as Listener[];
       http.removeAllListeners('request');
-      http.on('request', function (this: unknown, req: IncomingMessage, res: unknown) {
-        if (isSockJsPath(req.url) && handler(req, res)) return;
+      const maxBody = ctx.config.maxBodyBytes;
+      http.on('request', function (this: unknown, req: IncomingMessage, res: ServerResponse) {
+        if (isSockJsPath(req.url)) {
+          // SockJS buffers xhr_send bodies whole: refuse declared oversize ones up front.
+          if (Number(req.headers['content-length'] ?? 0) > maxBody) {
+            res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+            res.end(JSON.stringify({ error: 'Request body is too large' }));
+            return;
+          }
+          if (handler(req, res)) return;
+        }
         for (const listener of previous) listener.call(this, req, res);
       });
       ctx.upgrades.claim((path) => path.startsWith(`${STOMP_PATH}/`));

@@ -93,5 +93,7 @@ describe.each(backends)('stomp over SockJS on %s', (backend) => {
     await new Promise((r) => setTimeout(r, 200));
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${t.url}/ws-chat/nope/x`)).status).toBe(404);
+    const big = await fetch(`${t.url}/ws-chat/000/abcdefgh/xhr_send`, { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) });
+    expect(big.status).toBe(413);
   });
 });
