@@ -96,4 +96,19 @@ describe.each(backends)('stomp over SockJS on %s', (backend) => {
     const big = await fetch(`${t.url}/ws-chat/000/abcdefgh/xhr_send`, { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) });
     expect(big.status).toBe(413);
   });
+
+  it('shuts down with clients open on every transport, closing them', async () => {
+    const t2 = await startServer(backend);
+    const u = await registerUser(t2);
+    const clients = [
+      await StompTestClient.connect(t2, u.token),
+      await StompTestClient.connect(t2, u.token, { sockjs: true, transport: 'websocket' }),
+      await StompTestClient.connect(t2, u.token, { sockjs: true, transport: 'xhr-streaming' }),
+    ];
+    const started = Date.now();
+    await t2.close();
+    expect(Date.now() - started).toBeLessThan(9000);
+    await waitFor(() => clients.every((c) => c.closed), 5000, 'clients closed');
+    await Promise.all(clients.map((c) => c.close()));
+  });
 });
