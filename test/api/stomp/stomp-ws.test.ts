@@ -112,10 +112,16 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
 
     await b.subscribe(`/topic/chat/${g2.id}`);
     await api(t, alice, 'PUT', `/api/chats/${g2.id}/participants`, { action: 'remove', userId: bob.id });
-    await sleep(100);
     await api(t, alice, 'POST', `/api/chats/${g2.id}/messages`, { content: 'secret' });
+    // Added back, the old subscription stays dropped: the client must subscribe again.
+    await api(t, alice, 'PUT', `/api/chats/${g2.id}/participants`, { action: 'add', userId: bob.id });
+    await b.next('/user/queue/notifications', (e) => e.type === 'NEW_CHAT' && e.chatId === Number(g2.id) && b.messages.filter((m) => m.body.chatId === Number(g2.id)).length === 2);
+    await api(t, alice, 'POST', `/api/chats/${g2.id}/messages`, { content: 'after re-add' });
     await sleep(300);
     expect(b.messages.filter((m) => m.destination === `/topic/chat/${g2.id}`)).toEqual([]);
+    await b.subscribe(`/topic/chat/${g2.id}`);
+    await api(t, alice, 'POST', `/api/chats/${g2.id}/messages`, { content: 'resubscribed' });
+    await b.next(`/topic/chat/${g2.id}`, (e) => e.type === 'MESSAGE' && e.payload.content === 'resubscribed');
     await Promise.all([a.close(), b.close()]);
   });
 
