@@ -118,6 +118,13 @@ describe.each(backends)('stomp REST on %s', (backend) => {
     expect(online).toMatchObject({ status: 200, body: { chatId: Number(chat.id), onlineUserIds: [] } });
   });
 
+  it('documents every route in the OpenAPI document', async () => {
+    const doc = (await api(t, null, 'GET', '/openapi.json')).body;
+    for (const path of ['/api/chats', '/api/chats/{chatId}', '/api/chats/{chatId}/messages', '/api/chats/{chatId}/participants', '/api/chats/{chatId}/avatar', '/api/chats/personal/{userId}', '/api/chats/personal/{userId}/id', '/api/chats/{chatId}/online', '/api/chats/{chatId}/missed-messages', '/api/chats/{chatId}/messages/read']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+  });
+
   it('answers bad input with 400/401/404 and never 500', async () => {
     expect((await api(t, null, 'GET', '/api/chats')).status).toBe(401);
     expect((await api(t, alice, 'GET', '/api/chats/abc')).status).toBe(400);
