@@ -1,5 +1,5 @@
 import type { ChatCore } from '../../core/chat-core.js';
-import { parseId, parsePage } from '../../core/paging.js';
+import { parseId } from '../../core/paging.js';
 import { isChatError } from '../../domain/errors.js';
 import type { DomainEvent } from '../../domain/events.js';
 import { displayName } from '../../domain/user.js';
@@ -12,7 +12,7 @@ import { deliveredBodies, type EncodedBody, messageBody, newChatBody, newMessage
 import { negotiateVersion, StompProtocolError, type StompFrame, type StompVersion } from './stomp-frame.js';
 import { encodeFrame, escapeHeader, negotiateHeartbeat } from './stomp-frame-encoder.js';
 import { StompFrameParser } from './stomp-frame-parser.js';
-import { renderMessage } from './stomp-render.js';
+import { runAppDestination, type AppAction } from './stomp-app-destinations.js';
 
 /** How a connection reaches its client: a plain WebSocket or a SockJS session. */
 export interface StompWire {
@@ -276,44 +276,8 @@ export class StompConnection implements Session {
     const match = APP_CHAT.exec(destination);
     if (!match) throw new StompProtocolError('Unknown destination', `Cannot send to ${destination}; use /app/chat/{chatId}/sendMessage, /typing or /loadHistory`);
     const chatId = await this.access(match[1], destination);
-    const body = parseJson(frame.body);
-    const { core } = this.deps;
-    switch (match[2]) {
-      case 'sendMessage': {
-        const input = asObject(body, 'sendMessage');
-        const replyRaw = input['replyToMessageId'];
-        await core.sendMessage(this.userId, {
-          chatId,
-          text: input['content'],
-          kind: input['type'] === undefined || input['type'] === null ? undefined : (input['type'] as string),
-          replyTo: replyRaw === undefined || replyRaw === null ? null : parseId(replyRaw, 'replyToMessageId'),
-        });
-        break;
-      }
-      case 'typing': {
-        const typing = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['typing'] : body;
-        if (typeof typing !== 'boolean') throw new StompProtocolError('Invalid typing payload', 'The body must be true or false');
-        await core.setTyping(this.userId, chatId, typing);
-        break;
-      }
-      default:
-        await this.loadHistory(chatId, body === undefined ? {} : asObject(body, 'loadHistory'));
-    }
-  }
-
-  private async loadHistory(chatId: number, input: Record<string, unknown>): Promise<void> {
-    const page = parsePage(input['limit'], input['offset'], { limit: 50, max: this.deps.core.settings.maxPageSize });
-    const beforeRaw = input['beforeMessageId'];
-    const beforeMessageId = beforeRaw === undefined || beforeRaw === null ? null : parseId(beforeRaw, 'beforeMessageId');
-    const messages = await this.deps.core.history(this.userId, chatId, { ...page, beforeId: beforeMessageId ?? undefined });
-    const json = JSON.stringify({
-      type: 'HISTORY',
-      chatId,
-      timestamp: Date.now(),
-      payload: { chatId, offset: page.offset, limit: page.limit, beforeMessageId, messages: messages.map(renderMessage) },
-    });
-    const body = { json, length: Buffer.byteLength(json) };
-    for (const session of this.deps.registry.sessionsOf(this.userId)) if (session instanceof StompConnection) session.deliverHistory(body);
+    const history = await runAppDestination(this.deps.core, this.userId, chatId, match[2] as AppAction, frame.body);
+    if (history) for (const session of this.deps.registry.sessionsOf(this.userId)) if (session instanceof StompConnection) session.deliverHistory(history);
   }
 
   /** Membership check for a destination's chat id; an unknown chat is denied like a foreign one. */
@@ -428,19 +392,4 @@ export class StompConnection implements Session {
     this.incompleteTimer = setTimeout(() => this.fail(new StompProtocolError('Incomplete frame', `A frame was not terminated by NUL within ${ms} ms`)), ms);
     this.incompleteTimer.unref();
   }
-}
-
-function parseJson(body: Buffer): unknown {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new StompProtocolError('Invalid JSON', 'The frame body is not valid JSON');
-  }
-}
-
-function asObject(body: unknown, what: string): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new StompProtocolError('Invalid JSON', `The ${what} body must be a JSON object`);
-  return body as Record<string, unknown>;
 }

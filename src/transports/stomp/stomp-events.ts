@@ -1,5 +1,4 @@
 import type { DomainEvent, MessageCreated } from '../../domain/events.js';
-import type { Message } from '../../domain/message.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import { preview, renderMessage } from './stomp-render.js';
 
@@ -17,12 +16,8 @@ const encoded = (value: unknown): EncodedBody => {
 /** `/topic/chat/{id}` envelope `{type, chatId, timestamp (Unix ms), payload}`. */
 export const envelope = (type: string, chatId: number, timestamp: number, payload: unknown): EncodedBody => encoded({ type, chatId, timestamp, payload });
 
-export function wsMessagePayload(m: Message) {
-  return renderMessage(m);
-}
-
 export function messageBody(event: MessageCreated): EncodedBody {
-  return encodeOnce(event, 'stomp:MESSAGE', () => envelope('MESSAGE', event.chatId, event.message.createdAt, wsMessagePayload(event.message)));
+  return encodeOnce(event, 'stomp:MESSAGE', () => envelope('MESSAGE', event.chatId, event.message.createdAt, renderMessage(event.message)));
 }
 
 export function newMessageBody(event: MessageCreated): EncodedBody {
