@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import type { Dialect, DialectContext } from '../dialect.js';
-import { tokenFromRequest } from '../shared/bearer-token.js';
+import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { StompConnection, type StompDeps, type StompOptions } from './stomp-connection.js';
 import { registerStompRestRoutes } from './stomp-rest-routes.js';
@@ -67,7 +67,7 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       // SockJS under /ws-chat/...: browsers cannot set headers, so the token comes in CONNECT or ?token=.
       const server = sockjs.createServer({
         prefix: STOMP_PATH,
-        log: (severity, line) => (severity === 'error' ? ctx.log.warn({ dialect: 'stomp', line }, 'sockjs') : undefined),
+        log: (severity, line) => (severity === 'error' ? ctx.log.warn({ dialect: 'stomp', line: redactUrl(line) }, 'sockjs') : undefined),
         disconnect_delay: 5_000,
         heartbeat_delay: 25_000,
       });

@@ -50,6 +50,10 @@ describe.each(backends)('stomp over SockJS on %s', (backend) => {
     await q.subscribe(`/topic/chat/${chatId}`);
     expect(q.errors).toEqual([]);
     await q.close();
+    const w = await StompTestClient.connect(t, null, { sockjs: true, transport: 'websocket', connectHeaders: {}, query: `?token=${bob.token}` });
+    await w.subscribe(`/topic/chat/${chatId}`);
+    expect(w.errors).toEqual([]);
+    await w.close();
     await expect(StompTestClient.connect(t, null, { sockjs: true, transport: 'xhr-polling', connectHeaders: {} })).rejects.toThrow(/Unauthorized/);
     const m = await StompTestClient.connect(t, mallory.token, { sockjs: true, transport: 'xhr-polling' });
     m.client.subscribe(`/topic/chat/${chatId}`, () => {});
