@@ -90,6 +90,22 @@ describe.each(backends)('stomp raw frames on %s', (backend) => {
     expect(await s.closed()).toBe(1000);
   });
 
+  it('takes the token from the upgrade request when CONNECT carries none', async () => {
+    for (const [target, headers] of [
+      [`${url()}?access_token=${alice.token}`, {}],
+      [url(), { authorization: `Bearer ${alice.token}` }],
+    ] as const) {
+      const ws = new WebSocket(target, ['v12.stomp'], { headers });
+      const reply = await new Promise<string>((resolve, reject) => {
+        ws.on('open', () => ws.send('CONNECT\naccept-version:1.2\nhost:x\n\n\u0000'));
+        ws.on('message', (d) => resolve(d.toString()));
+        ws.on('error', reject);
+      });
+      expect(reply).toMatch(new RegExp(`^CONNECTED\n[\\s\\S]*user-name:${alice.id}\n`));
+      ws.close();
+    }
+  });
+
   it('negotiates 1.0/1.1 and refuses unsupported versions', async () => {
     const s = await RawStomp.open(url());
     s.send(`CONNECT\naccept-version:1.1\nAuthorization:Bearer ${alice.token}\n\n\u0000`);

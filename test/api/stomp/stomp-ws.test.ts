@@ -159,6 +159,9 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
       [`/app/chat/${chatId}/nothing`, '{}', /Unknown destination/],
       ['/topic/chat/1', '{}', /Unknown destination/],
     ];
+    const other = (await api(t, alice, 'POST', '/api/chats', { type: 'group', name: 'Other', participantIds: [] })).body;
+    const foreign = (await api(t, alice, 'POST', `/api/chats/${other.id}/messages`, { content: 'elsewhere' })).body;
+    cases.push([`/app/chat/${chatId}/sendMessage`, JSON.stringify({ content: 'r', replyToMessageId: Number(foreign.id) }), /same chat/]);
     const before = (await api(t, alice, 'GET', `/api/chats/${chatId}/messages?limit=200`)).body.length;
     for (const [destination, body, message] of cases) {
       const c = await connect(alice);
