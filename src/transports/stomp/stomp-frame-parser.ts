@@ -53,7 +53,7 @@ export class StompFrameParser {
         }
       }
       if (start > 0) this.buffer = this.buffer.subarray(start);
-      if (this.buffer.length === 0 || this.buffer[0] === CR) break;
+      if (this.buffer.length === 0 || (this.buffer.length === 1 && this.buffer[0] === CR)) break;
       const result = this.parseOne();
       if (!result) break;
       frames.push(result.frame);

@@ -59,6 +59,10 @@ describe('STOMP frame codec', () => {
     expect(errorOf(() => connected().push('HELLO\n\n\u0000'))).toBe('Unknown command');
     expect(errorOf(() => connected().push(Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x02])))).toBe('Unknown command');
     expect(errorOf(() => connected().push('x'.repeat(40)))).toBe('Unknown command');
+    expect(errorOf(() => connected().push('\rSEND\n\n\u0000'))).toBe('Unknown command');
+    const cr = connected();
+    expect(cr.push('\r').frames).toEqual([]);
+    expect(cr.push('\n').heartbeats).toBe(1);
     expect(errorOf(() => connected().push('SEND\ndestination:/a\\t\n\n\u0000'))).toBe('Invalid header escape sequence');
     expect(errorOf(() => connected().push('SEND\nno colon here\n\n\u0000'))).toBe('Malformed header');
     expect(errorOf(() => connected().push('SEND\ncontent-length:abc\n\n\u0000'))).toBe('Invalid content-length header');
