@@ -91,7 +91,8 @@ export class StompConnection implements Session {
     this.id = deps.registry.newSessionId();
     this.parser = new StompFrameParser(deps.options.maxFrameBytes);
     const connectTimer = setTimeout(() => {
-      if (this.state === 'connecting' && this.queued === 0) this.fail(new StompProtocolError('CONNECT expected', `No CONNECT frame within ${deps.options.connectTimeoutMs} ms`));
+      // A CONNECT already read (its version fixed) is being authenticated: let it finish.
+      if (this.state === 'connecting' && this.parser.version === null) this.fail(new StompProtocolError('CONNECT expected', `No CONNECT frame within ${deps.options.connectTimeoutMs} ms`));
     }, deps.options.connectTimeoutMs);
     connectTimer.unref();
     this.timers.push(connectTimer);

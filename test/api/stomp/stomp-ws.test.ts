@@ -205,6 +205,8 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
       await b.subscribe('/user/queue/notifications');
       await b.subscribe('/user/queue/history');
     }
+    await b1.subscribe('/user/queue/errors');
+    expect(b1.errors).toEqual([]);
     await api(t, alice, 'POST', `/api/chats/${chatId}/messages`, { content: 'to both devices' });
     for (const b of [b1, b2]) await b.next('/user/queue/notifications', (e) => e.type === 'NEW_MESSAGE' && e.preview === 'to both devices');
     b1.send(`/app/chat/${chatId}/loadHistory`, { limit: 1 });
