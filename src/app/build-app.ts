@@ -131,6 +131,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.maxBodyBytes,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     return503OnClosing: true,
+    // Errors the router raises before any route runs (malformed URL encoding, …) keep the JSON shape.
+    frameworkErrors: (err, _request, reply) => {
+      reply.statusCode = err.statusCode ?? 400;
+      void reply.send({ error: err.message } as never);
+    },
     // One line per request only at debug: connection and error lines carry the signal in production.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });

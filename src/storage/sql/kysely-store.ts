@@ -104,6 +104,18 @@ export class KyselyStore implements Store {
     return user;
   }
 
+  async applyClaims(id: string, patch: ProfilePatch, claimsHash: string, now: number): Promise<User> {
+    const row = { ...patchToRow(patch), claims_hash: claimsHash };
+    await this.db
+      .insertInto('users')
+      .values({ id, created_at: now, ...row })
+      .onConflict((oc) => oc.column('id').doUpdateSet(row).where(sql<boolean>`users.claims_hash is distinct from ${claimsHash}`))
+      .execute();
+    const user = await this.getUser(id);
+    if (!user) throw new Error('user vanished after upsert');
+    return user;
+  }
+
   async createAccount(
     input: { username: string; email: string | null; name: string | null; passwordHash: string },
     now: number,

@@ -43,8 +43,15 @@ export class WsGateway {
     this.timer.unref();
   }
 
+  /** Completes the handshake; rejects when the client went away during an earlier async step. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      // `ws` destroys a dead socket without calling back: settle instead of waiting forever.
+      if (socket.destroyed || !socket.writable || !socket.readable) {
+        socket.destroy();
+        reject(new Error('client closed the connection during the handshake'));
+        return;
+      }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.alive.add(ws);
         limitsOf.set(ws, this.limits);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../../support/backends.js';
 import { registerUser, startServer, type TestServer, type TestUser } from '../../support/test-server.js';
-import { waitFor } from '../../support/wait.js';
+import { sleep, waitFor } from '../../support/wait.js';
 import { connect, type TestSocket } from './socketio-client.js';
 
 const NO_ACCESS = 'У вас нет доступа к этому чату';
@@ -91,7 +91,10 @@ describe.each(backends)('socketio events on %s', (backend) => {
     const quiet = await group(carol, [alice], 'quiet');
     const older = await group(carol, [bob], 'older');
     const newer = await group(carol, [alice, bob], 'newer');
+    // Activity is ordered at millisecond resolution: keep the steps in distinct milliseconds.
+    await sleep(5);
     await send(bob, newer, 'first in newer');
+    await sleep(5);
     const last = await send(carol, older, 'latest overall');
     const c = track(await connect(t, carol.token));
     const mine = await c.call('get_my_chats');
