@@ -73,14 +73,14 @@ function render(head: string[], rows: string[][]): string {
 
 /** The load table: a row per load / find-max scenario, figures with their ratio to the reference. */
 export function loadTable(results: readonly Reported[]): string {
-  const head = ['scenario', 'target', 'storage', 'rate/s', 'sent', 'expected', 'received', 'lost', 'dup', 'p50 ms', 'p95 ms', 'p99 ms (×ref)', 'max ms', 'server µs/msg (×ref)', 'db µs/msg', 'gen µs/msg', 'RSS MB', 'seq viol.', 'goal'];
+  const head = ['scenario', 'target', 'storage', 'rate/s', 'sent', 'expected', 'received', 'lost', 'dup', 'p50 ms', 'p95 ms', 'p99 ms (×ref)', 'max ms', 'server µs/msg (×ref)', 'db µs/msg', 'gen µs/msg', 'RSS MB', 'seq viol.', 'others (cores)', 'goal'];
   const rows: string[][] = [];
   for (const r of results) {
     if (r.kind === 'idle') continue;
     const l = r.load;
     const base = [r.scenario, r.target, r.storage];
     if (!l) {
-      rows.push([...base, 'FAILED', '', '', '', '', '', '', '', '', '', '', '', '', '', '', verdict(r)]);
+      rows.push([...base, 'FAILED', '', '', '', '', '', '', '', '', '', '', '', '', '', '', '', verdict(r)]);
       continue;
     }
     const rate = r.kind === 'find-max' ? `max ${withRatio(r.maxRateHeld ?? undefined, r.ratio?.maxRate)}` : cell(l.rate);
@@ -101,6 +101,7 @@ export function loadTable(results: readonly Reported[]): string {
       cell(l.generatorCpuUsPerMsg),
       cell(l.serverRssMb),
       r.seqCheck === 'unavailable' ? 'n/a' : cell(r.seqViolations),
+      cell(l.otherCores),
       verdict(r),
     ]);
   }
@@ -133,6 +134,8 @@ export function notes(results: readonly Reported[]): string[] {
     if (r.steps) lines.push(`${tag} steps: ${r.steps.map((s) => `${s.rate}/s p99 ${s.p99Ms} ms lost ${s.lost}${s.duplicates ? ` dup ${s.duplicates}` : ''}`).join('; ')}`);
     if (r.errors) lines.push(`${tag}: ${r.errors} error frames/acks, e.g. ${(r.errorSamples ?? []).join(' | ')}`);
     if (r.stray) lines.push(`${tag}: ${r.stray} deliveries outside the measured batch (late or foreign)`);
+    if (r.load?.lateAfterDrain) lines.push(`${tag}: ${r.load.lateAfterDrain} of the lost deliveries arrived after the drain gave up (late, not dropped)`);
+    if (r.load && r.load.otherCores > 0.3) lines.push(`${tag}: other processes used ${r.load.otherCores} cores during the batch (shared machine): figures disturbed`);
     if (r.load && r.load.sendLagP99Ms > 5) lines.push(`${tag}: generator send lag p99 ${r.load.sendLagP99Ms} ms (the generator was busy; latency includes it)`);
     if (!r.ok && r.error) lines.push(`${tag}: ${r.error}`);
     if (r.idle) lines.push(`${tag}: ${r.idle.note}`);

@@ -9,13 +9,15 @@
  *   DATABASE_URL=postgres://… npm run bench        PostgreSQL instead of a temp SQLite (REDIS_URL too)
  *
  * Other flags: --rate N, --duration S, --users N, --idle-connections N, --no-reference,
- * --profile DIR (node --cpu-prof of the server into DIR; keep it outside the repository).
+ * --profile DIR (node --cpu-prof of the server into DIR; keep it outside the repository),
+ * --wait-quiet S (before each scenario wait up to S s until other processes use < 0.3 cores).
  * Prints one table, then one JSON line per scenario.
  */
 import { cpus, totalmem } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { compare, idleTable, loadTable, notes, type Reported } from './report.js';
 import { runFindMax, runFixed, runIdle, type BenchConfig, type ScenarioResult } from './scenarios.js';
+import { machineBusyCores } from './proc-stats.js';
 import { serverEntry, stopAllStarted } from './server-process.js';
 
 const LOAD_SCENARIOS: Record<string, string> = { fixed: 'hub', hub: 'hub', channels: 'channels', rooms: 'rooms', stomp: 'stomp', socketio: 'socketio', reference: 'reference' };
@@ -33,19 +35,20 @@ interface Args {
   users?: number;
   idleConnections?: number;
   profileDir: string | null;
+  waitQuietS: number;
 }
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
     `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS)].join('|')}>]… [--find-max] [--quick]\n` +
-      '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--no-reference] [--profile DIR]\n',
+      '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--no-reference] [--profile DIR] [--wait-quiet S]\n',
   );
   process.exit(message ? 2 : 0);
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { scenarios: [], findMax: false, quick: false, reference: true, profileDir: null };
+  const args: Args = { scenarios: [], findMax: false, quick: false, reference: true, profileDir: null, waitQuietS: 0 };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
@@ -82,6 +85,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--idle-connections':
         args.idleConnections = Math.round(num(flag, value()));
+        break;
+      case '--wait-quiet':
+        args.waitQuietS = num(flag, value());
         break;
       case '--profile': {
         const dir = value();
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
   const reference = async (kind: 'load' | 'find-max' | 'idle'): Promise<ScenarioResult | undefined> => {
     if (!args.reference) return undefined;
     if (!references.has(kind)) {
+      await quiet();
       log(`reference (${kind}) …`);
       const r = kind === 'idle' ? await runIdle('idle', 'reference', config) : kind === 'find-max' ? await runFindMax('find-max', 'reference', config) : await runFixed('fixed', 'reference', config);
       references.set(kind, r);
@@ -139,8 +146,20 @@ async function main(): Promise<void> {
     return references.get(kind);
   };
 
+  /** The machine is shared: optionally wait (bounded) until other processes use < 0.3 cores. */
+  const quiet = async (): Promise<void> => {
+    if (args.waitQuietS <= 0) return;
+    const until = Date.now() + args.waitQuietS * 1000;
+    let busy = await machineBusyCores();
+    while (busy > 0.3 && Date.now() < until) {
+      log(`machine busy (${busy.toFixed(2)} cores used by others); waiting …`);
+      busy = await machineBusyCores(2000);
+    }
+  };
+
   const reported: Reported[] = [];
   for (const name of chosen) {
+    await quiet();
     if (name in IDLE_SCENARIOS) {
       const ref = await reference('idle');
       log(`${name} …`);

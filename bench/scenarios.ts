@@ -4,7 +4,7 @@ import { drivers } from './clients/index.js';
 import type { Connection, Driver } from './clients/driver.js';
 import { DeliveryTracker, prime, runOpenLoop, seededRandom, type RunState } from './delivery-tracker.js';
 import { DatabaseCpu } from './database-cpu.js';
-import { cpuMicros, rssBytes } from './proc-stats.js';
+import { cpuMicros, machineBusyMicros, rssBytes } from './proc-stats.js';
 import { Provisioner } from './provision.js';
 import { startPolychat, startReference, type StartedProcess } from './server-process.js';
 import { makeTopology, mapLimit, sleep, type Topology } from './topology.js';
@@ -48,6 +48,14 @@ export interface LoadFigures {
   windowUs: [number, number];
   /** 1-minute load average when the batch started: the machine is shared, this says how busy it was. */
   loadAvg1m: number;
+  /**
+   * Cores' worth of CPU used during the measured window by processes that are neither the
+   * server, nor the generator, nor the database backends: other people's work on this shared
+   * machine. Above ~0.3 the figures are disturbed.
+   */
+  otherCores: number;
+  /** Deliveries of this batch that arrived after the drain gave up (counted in `lost`). */
+  lateAfterDrain: number;
 }
 
 export interface ScenarioResult {
@@ -122,7 +130,7 @@ async function connectAll(driver: Driver, target: Target, topology: Topology, tr
   return connections;
 }
 
-function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, dbUs: number | null, genUs: number, pid: number, windowUs: [number, number], loadAvg1m: number): LoadFigures {
+function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, dbUs: number | null, genUs: number, pid: number, windowUs: [number, number], loadAvg1m: number, machineUs: number): LoadFigures {
   const p = run.percentiles();
   const round = (n: number, d = 2): number => (Number.isFinite(n) ? Number(n.toFixed(d)) : n);
   return {
@@ -145,8 +153,12 @@ function figures(run: RunState, rate: number, durationMs: number, cpuUs: number,
     serverRssMb: round(rssBytes(pid) / 1048576, 1),
     windowUs,
     loadAvg1m: round(loadAvg1m),
+    otherCores: round(Math.max(0, machineUs - cpuUs - (dbUs ?? 0) - genUs) / (windowUs[1] - windowUs[0])),
+    lateAfterDrain: 0,
   };
 }
+
+let late: (() => void)[] = [];
 
 /** One measured open-loop batch: server CPU from /proc before the first send to the end of the drain. */
 async function measure(target: Target, tracker: DeliveryTracker, connections: Connection[], rate: number, durationMs: number, random: () => number): Promise<LoadFigures> {
@@ -155,14 +167,20 @@ async function measure(target: Target, tracker: DeliveryTracker, connections: Co
   const db0 = (await target.database?.sample()) ?? null;
   const cpu0 = cpuMicros(pid);
   const gen0 = process.cpuUsage();
+  const m0 = machineBusyMicros();
   const t0 = monoUs();
   const run = await runOpenLoop(tracker, connections, { rate, durationMs, random });
   await tracker.drain(run);
   const t1 = monoUs();
+  const m1 = machineBusyMicros();
   const gen = process.cpuUsage(gen0);
   const cpu1 = cpuMicros(pid);
   const db = DatabaseCpu.delta(db0, (await target.database?.sample()) ?? null);
-  return figures(run, rate, durationMs, cpu1 - cpu0, db, gen.user + gen.system, pid, [t0, t1], load);
+  const result = figures(run, rate, durationMs, cpu1 - cpu0, db, gen.user + gen.system, pid, [t0, t1], load, m1 - m0);
+  const received = run.received;
+  // Deliveries that still arrive after the drain (while the seq check runs) are counted here.
+  late.push(() => (result.lateAfterDrain = run.received - received));
+  return result;
 }
 
 async function checkSeq(target: Target, tracker: DeliveryTracker): Promise<{ seqCheck: ScenarioResult['seqCheck']; seqViolations: number | null }> {
@@ -220,8 +238,10 @@ async function withLoadSession(
         const warm = await runOpenLoop(tracker, connections, { rate: Math.max(10, config.rate / 2), durationMs: config.warmupMs, random: seededRandom(7) });
         await tracker.drain(warm);
       }
+      late = [];
       await body(target, tracker, connections, result);
       Object.assign(result, await checkSeq(target, tracker));
+      for (const settle of late) settle();
       result.stray = tracker.stray;
       result.errors = tracker.errors;
       result.errorSamples = tracker.errorSamples;
