@@ -36,13 +36,17 @@ export interface ProfileSummary {
   callers: { name: string; from: { caller: string; selfMs: number }[] }[];
 }
 
+/** Our code: `src/` through tsx, or its build in `dist/` (shown as `src/…`, .js lines). */
+const OURS = /^file:\/\/(?!.*node_modules).*\/(src|dist)\//;
+const OURS_PREFIX = /^file:\/\/(?!.*node_modules).*?\/(src|dist)\//;
+
 function area(url: string, name: string): string {
   if (url === '') return name.startsWith('(') ? name : '(native)';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
   if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
-  const src = /\/(src|bench)\/(.+)$/.exec(url);
-  if (src) return `${src[1]}/${src[2]!.split('/').slice(0, -1).join('/') || '.'}`;
+  const src = /\/(src|dist|bench)\/(.+)$/.exec(url);
+  if (src) return `src/${src[2]!.split('/').slice(0, -1).join('/') || '.'}`;
   return url;
 }
 
@@ -63,7 +67,7 @@ export function summarise(profile: CpuProfile, from = -Infinity, to = Infinity, 
   const srcCaller = (id: number): string => {
     for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
       const f = byId.get(p)?.callFrame;
-      if (f && /\/src\//.test(f.url)) return `${f.functionName || '(anonymous)'} (${f.url.replace(/^.*\/src\//, 'src/')}:${f.lineNumber + 1})`;
+      if (f && OURS.test(f.url)) return `${f.functionName || '(anonymous)'} (${f.url.replace(OURS_PREFIX, 'src/')}:${f.lineNumber + 1})`;
     }
     return '(no src/ caller)';
   };
@@ -80,12 +84,12 @@ export function summarise(profile: CpuProfile, from = -Infinity, to = Infinity, 
       idle += us;
       continue;
     }
-    const where = url ? `${url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/')}:${lineNumber + 1}` : '';
+    const where = url ? `${url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/').replace(OURS_PREFIX, 'src/')}:${lineNumber + 1}` : '';
     const key = `${name}@${where}`;
     const entry = fn.get(key) ?? { name, where, us: 0 };
     entry.us += us;
     fn.set(key, entry);
-    if (!/\/src\//.test(url)) {
+    if (!OURS.test(url)) {
       const callers = callersOf.get(key) ?? new Map<string, number>();
       const c = srcCaller(id);
       callers.set(c, (callers.get(c) ?? 0) + us);
