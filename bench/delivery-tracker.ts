@@ -154,7 +154,7 @@ export class DeliveryTracker implements Receiver {
   }
 
   /** Waits until every expected delivery arrived, or nothing arrived for `idleMs`, or `maxMs`. */
-  async drain(run: RunState, idleMs = 3000, maxMs = 15_000): Promise<void> {
+  async drain(run: RunState, idleMs = 5000, maxMs = 15_000): Promise<void> {
     const start = performance.now();
     let lastCount = -1;
     let lastChange = start;

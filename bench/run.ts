@@ -10,7 +10,8 @@
  *
  * Other flags: --rate N, --duration S, --users N, --idle-connections N, --no-reference,
  * --profile DIR (node --cpu-prof of the server into DIR; keep it outside the repository),
- * --wait-quiet S (before each scenario wait up to S s until other processes use < 0.3 cores).
+ * --wait-quiet S (before each scenario wait up to S s until other processes use < 0.3 cores),
+ * --busy-retries N (re-measure a fixed-rate batch disturbed by other processes, keep the quietest).
  * Prints one table, then one JSON line per scenario.
  */
 import { cpus, totalmem } from 'node:os';
@@ -36,19 +37,20 @@ interface Args {
   idleConnections?: number;
   profileDir: string | null;
   waitQuietS: number;
+  busyRetries: number;
 }
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
     `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS)].join('|')}>]… [--find-max] [--quick]\n` +
-      '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--no-reference] [--profile DIR] [--wait-quiet S]\n',
+      '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--no-reference] [--profile DIR] [--wait-quiet S] [--busy-retries N]\n',
   );
   process.exit(message ? 2 : 0);
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { scenarios: [], findMax: false, quick: false, reference: true, profileDir: null, waitQuietS: 0 };
+  const args: Args = { scenarios: [], findMax: false, quick: false, reference: true, profileDir: null, waitQuietS: 0, busyRetries: 0 };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
@@ -86,6 +88,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--idle-connections':
         args.idleConnections = Math.round(num(flag, value()));
         break;
+      case '--busy-retries':
+        args.busyRetries = Math.round(num(flag, value()));
+        break;
       case '--wait-quiet':
         args.waitQuietS = num(flag, value());
         break;
@@ -120,6 +125,7 @@ function configFrom(args: Args): BenchConfig {
     findMax: { startRate: q ? 200 : 1000, factor: 1.5, stepMs: q ? 2000 : 4000, p99LimitMs: 100, maxRate: 100_000 },
     scenarioBudgetMs: 60_000,
     profileDir: args.profileDir,
+    busyRetries: args.busyRetries,
   };
 }
 

@@ -22,6 +22,12 @@ export interface BenchConfig {
   readonly scenarioBudgetMs: number;
   /** `--cpu-prof` output directory for the polychat server (null: no profiling). */
   readonly profileDir: string | null;
+  /**
+   * Shared machine: when other processes used more than 0.3 cores during a fixed-rate batch,
+   * measure again on the same server (up to this many times, inside the budget) and keep the
+   * least disturbed batch.
+   */
+  readonly busyRetries: number;
 }
 
 export interface LoadFigures {
@@ -75,9 +81,14 @@ export interface ScenarioResult {
   errors?: number;
   errorSamples?: string[];
   connectMs?: number;
+  /** Fixed-rate batches measured (more than one when other processes disturbed the first). */
+  attempts?: number;
   groupsVia?: string;
   server?: string;
 }
+
+/** Other processes' CPU (cores) above which a batch counts as disturbed. */
+export const BUSY_CORES = 0.3;
 
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -211,13 +222,14 @@ async function withLoadSession(
   scenario: string,
   targetName: string,
   config: BenchConfig,
-  body: (target: Target, tracker: DeliveryTracker, connections: Connection[], result: ScenarioResult) => Promise<void>,
+  body: (target: Target, tracker: DeliveryTracker, connections: Connection[], result: ScenarioResult, startedAt: number) => Promise<void>,
 ): Promise<ScenarioResult> {
   const driver = drivers[targetName];
   const result: ScenarioResult = { scenario, target: targetName, storage: targetName === 'reference' ? 'none' : '?', kind: 'load', ok: false };
   if (!driver) return { ...result, error: `unknown target ${targetName}` };
   let target: Target | null = null;
   let connections: Connection[] = [];
+  const startedAt = performance.now();
   try {
     await budget(config.scenarioBudgetMs, scenario, (async () => {
       target = await startTarget(targetName, config, false);
@@ -239,7 +251,7 @@ async function withLoadSession(
         await tracker.drain(warm);
       }
       late = [];
-      await body(target, tracker, connections, result);
+      await body(target, tracker, connections, result, startedAt);
       Object.assign(result, await checkSeq(target, tracker));
       for (const settle of late) settle();
       result.stray = tracker.stray;
@@ -258,8 +270,16 @@ async function withLoadSession(
 }
 
 export function runFixed(scenario: string, targetName: string, config: BenchConfig): Promise<ScenarioResult> {
-  return withLoadSession(scenario, targetName, config, async (target, tracker, connections, result) => {
-    result.load = await measure(target, tracker, connections, config.rate, config.durationMs, seededRandom(42));
+  return withLoadSession(scenario, targetName, config, async (target, tracker, connections, result, startedAt) => {
+    let best = await measure(target, tracker, connections, config.rate, config.durationMs, seededRandom(42));
+    result.attempts = 1;
+    for (let i = 0; i < config.busyRetries && best.otherCores > BUSY_CORES; i++) {
+      if (performance.now() - startedAt + config.durationMs + 20_000 > config.scenarioBudgetMs) break;
+      const again = await measure(target, tracker, connections, config.rate, config.durationMs, seededRandom(43 + i));
+      result.attempts++;
+      if (again.otherCores < best.otherCores) best = again;
+    }
+    result.load = best;
   });
 }
 
