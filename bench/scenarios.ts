@@ -274,7 +274,7 @@ export function runFixed(scenario: string, targetName: string, config: BenchConf
     let best = await measure(target, tracker, connections, config.rate, config.durationMs, seededRandom(42));
     result.attempts = 1;
     for (let i = 0; i < config.busyRetries && best.otherCores > BUSY_CORES; i++) {
-      if (performance.now() - startedAt + config.durationMs + 20_000 > config.scenarioBudgetMs) break;
+      if (performance.now() - startedAt + config.durationMs + 30_000 > config.scenarioBudgetMs) break;
       const again = await measure(target, tracker, connections, config.rate, config.durationMs, seededRandom(43 + i));
       result.attempts++;
       if (again.otherCores < best.otherCores) best = again;
