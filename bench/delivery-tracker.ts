@@ -148,6 +148,13 @@ export class DeliveryTracker implements Receiver {
     run.latencies[run.nLatencies++] = now - run.sched[i]!;
   }
 
+  /** Frames received by every connection (any kind), for frames-per-message figures. */
+  frames = 0;
+
+  frame(): void {
+    this.frames++;
+  }
+
   error(_member: Member, what: string): void {
     this.errors++;
     if (this.errorSamples.length < 5 && !this.errorSamples.includes(what)) this.errorSamples.push(what);

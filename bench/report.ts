@@ -135,6 +135,7 @@ export function notes(results: readonly Reported[]): string[] {
     if (r.errors) lines.push(`${tag}: ${r.errors} error frames/acks, e.g. ${(r.errorSamples ?? []).join(' | ')}`);
     if (r.stray) lines.push(`${tag}: ${r.stray} deliveries outside the measured batch (late or foreign)`);
     if (r.load?.lateAfterDrain) lines.push(`${tag}: ${r.load.lateAfterDrain} of the lost deliveries arrived after the drain gave up (late, not dropped)`);
+    if (r.load && r.load.framesPerMessage > 15) lines.push(`${tag}: clients received ${r.load.framesPerMessage} frames per message sent (10 are the message itself)`);
     if (r.attempts && r.attempts > 1) lines.push(`${tag}: measured ${r.attempts} times (other processes disturbed the batch); the least disturbed is shown`);
     if (r.load && r.load.otherCores > 0.3) lines.push(`${tag}: other processes used ${r.load.otherCores} cores during the batch (shared machine): figures disturbed`);
     if (r.load && r.load.sendLagP99Ms > 5) lines.push(`${tag}: generator send lag p99 ${r.load.sendLagP99Ms} ms (the generator was busy; latency includes it)`);

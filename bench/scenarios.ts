@@ -62,6 +62,8 @@ export interface LoadFigures {
   otherCores: number;
   /** Deliveries of this batch that arrived after the drain gave up (counted in `lost`). */
   lateAfterDrain: number;
+  /** Frames the clients received during the batch per message sent (10 = only the messages themselves). */
+  framesPerMessage: number;
 }
 
 export interface ScenarioResult {
@@ -141,7 +143,7 @@ async function connectAll(driver: Driver, target: Target, topology: Topology, tr
   return connections;
 }
 
-function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, dbUs: number | null, genUs: number, pid: number, windowUs: [number, number], loadAvg1m: number, machineUs: number): LoadFigures {
+function figures(run: RunState, rate: number, durationMs: number, cpuUs: number, dbUs: number | null, genUs: number, pid: number, windowUs: [number, number], loadAvg1m: number, machineUs: number, frames: number): LoadFigures {
   const p = run.percentiles();
   const round = (n: number, d = 2): number => (Number.isFinite(n) ? Number(n.toFixed(d)) : n);
   return {
@@ -166,6 +168,7 @@ function figures(run: RunState, rate: number, durationMs: number, cpuUs: number,
     loadAvg1m: round(loadAvg1m),
     otherCores: round(Math.max(0, machineUs - cpuUs - (dbUs ?? 0) - genUs) / (windowUs[1] - windowUs[0])),
     lateAfterDrain: 0,
+    framesPerMessage: round(frames / run.sent, 1),
   };
 }
 
@@ -179,6 +182,7 @@ async function measure(target: Target, tracker: DeliveryTracker, connections: Co
   const cpu0 = cpuMicros(pid);
   const gen0 = process.cpuUsage();
   const m0 = machineBusyMicros();
+  const f0 = tracker.frames;
   const t0 = monoUs();
   const run = await runOpenLoop(tracker, connections, { rate, durationMs, random });
   await tracker.drain(run);
@@ -187,7 +191,7 @@ async function measure(target: Target, tracker: DeliveryTracker, connections: Co
   const gen = process.cpuUsage(gen0);
   const cpu1 = cpuMicros(pid);
   const db = DatabaseCpu.delta(db0, (await target.database?.sample()) ?? null);
-  const result = figures(run, rate, durationMs, cpu1 - cpu0, db, gen.user + gen.system, pid, [t0, t1], load, m1 - m0);
+  const result = figures(run, rate, durationMs, cpu1 - cpu0, db, gen.user + gen.system, pid, [t0, t1], load, m1 - m0, tracker.frames - f0);
   const received = run.received;
   // Deliveries that still arrive after the drain (while the seq check runs) are counted here.
   late.push(() => (result.lateAfterDrain = run.received - received));

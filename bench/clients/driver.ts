@@ -6,6 +6,8 @@ export interface Receiver {
   deliver(member: Member, text: string, msgId: number | null, seq: number | null): void;
   /** An error frame / failed ack / unexpected close on `member`'s connection. */
   error(member: Member, what: string): void;
+  /** One frame (WebSocket message, Socket.IO packet) arrived, whatever it holds. */
+  frame(): void;
 }
 
 export interface Connection {

@@ -46,6 +46,7 @@ export function openJsonSocket(spec: JsonSocketSpec, member: Member, receiver: R
       }
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      receiver.frame();
       const raw = isBinary ? data.toString('utf8') : data.toString();
       if (spec.onFrame(raw, member, receiver) && !ready) {
         ready = true;

@@ -20,6 +20,7 @@ function open(baseUrl: string, member: Member, receiver: Receiver, chatId: strin
   const connection: Connection = {
     send(text) {
       socket.emit('send_message', { chatId, text }, (ack: Ack) => {
+        receiver.frame();
         if (!ack?.success) receiver.error(member, `send_message: ${ack?.error}`);
       });
     },
@@ -30,6 +31,7 @@ function open(baseUrl: string, member: Member, receiver: Receiver, chatId: strin
       return socket.connected;
     },
   };
+  socket.onAny(() => receiver.frame());
   socket.on('new_message', (message: WireMessage) => {
     if (typeof message?.text === 'string') receiver.deliver(member, message.text, message.id === undefined ? null : Number(message.id), null);
   });

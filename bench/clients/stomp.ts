@@ -71,6 +71,7 @@ export const stompDriver: Driver = {
         ws.send(frame('CONNECT', { 'accept-version': '1.2,1.1,1.0', host: '127.0.0.1', 'heart-beat': '0,0', Authorization: `Bearer ${member.token}` }));
       });
       ws.on('message', (data: Buffer) => {
+        receiver.frame();
         const raw = data.toString();
         // Fast path: a MESSAGE frame that is not a chat message (MESSAGE_DELIVERED ×9 per
         // message, TYPING, USER_ONLINE …) is skipped without parsing its headers.
