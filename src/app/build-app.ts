@@ -25,6 +25,7 @@ import { registerHealthRoutes } from '../transports/http/health-routes.js';
 import { installHttpErrors } from '../transports/http/http-errors.js';
 import { registerOpenApi } from '../transports/http/openapi.js';
 import { registerUploadRoutes } from '../transports/http/upload-routes.js';
+import { registerUserRoutes } from '../transports/http/user-routes.js';
 import { UpgradeRouter } from '../transports/shared/upgrade-router.js';
 import { WsGateway } from '../transports/shared/ws-gateway.js';
 import { ConfigError, type Config } from './config.js';
@@ -144,6 +145,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   const authenticate = makeAuthenticate(core);
   registerAuthRoutes(app, core, authenticate);
+  registerUserRoutes(app, core, authenticate);
   registerUploadRoutes(app, files);
 
   const upgrades = new UpgradeRouter();
