@@ -26,6 +26,7 @@ import { installHttpErrors } from '../transports/http/http-errors.js';
 import { registerOpenApi } from '../transports/http/openapi.js';
 import { registerUploadRoutes } from '../transports/http/upload-routes.js';
 import { registerUserRoutes } from '../transports/http/user-routes.js';
+import { registerWebRoutes } from '../transports/http/web-routes.js';
 import { UpgradeRouter } from '../transports/shared/upgrade-router.js';
 import { WsGateway } from '../transports/shared/ws-gateway.js';
 import { ConfigError, type Config } from './config.js';
@@ -147,6 +148,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerAuthRoutes(app, core, authenticate);
   registerUserRoutes(app, core, authenticate);
   registerUploadRoutes(app, files);
+  await registerWebRoutes(app);
 
   const upgrades = new UpgradeRouter();
   const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes });
