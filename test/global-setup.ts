@@ -1,4 +1,5 @@
 import { postgresAvailability } from './support/postgres.js';
+import { redisAvailability } from './support/redis.js';
 
 /**
  * PostgreSQL is part of the contract: in CI (CI=true) a missing server fails the run instead
@@ -9,5 +10,11 @@ export default async function setup(): Promise<void> {
   if (!available.ok) {
     if (process.env['CI']) throw new Error(`PostgreSQL is required in CI but unreachable at ${available.url}: ${available.reason}`);
     process.stderr.write(`\n[tests] PostgreSQL unreachable at ${available.url} (${available.reason}); PostgreSQL suites will be skipped.\n`);
+  }
+  // Redis likewise: the bus conformance suites run their Redis half only when it is reachable.
+  const redis = await redisAvailability();
+  if (!redis.ok) {
+    if (process.env['CI']) throw new Error(`Redis is required in CI but unreachable at ${redis.url}: ${redis.reason}`);
+    process.stderr.write(`\n[tests] Redis unreachable at ${redis.url} (${redis.reason}); Redis cases of the bus conformance suites will be skipped.\n`);
   }
 }

@@ -64,10 +64,10 @@ interface Infrastructure {
   close(): Promise<void>;
 }
 
-async function openInfrastructure(config: Config, store: Store): Promise<Infrastructure> {
+async function openInfrastructure(config: Config, log: Logger): Promise<Infrastructure> {
   if (config.redisUrl) {
     const { openRedisInfrastructure } = await import('../bus/redis/open-redis-infrastructure.js');
-    return openRedisInfrastructure(config.redisUrl, config.redisPrefix, store);
+    return openRedisInfrastructure({ url: config.redisUrl, prefix: config.redisPrefix, log });
   }
   const broker = new MemoryBroker();
   const presence = new MemoryPresenceStore();
@@ -92,7 +92,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const store = config.databaseUrl ? await openPostgresStore(config.databaseUrl) : await openSqliteStore(`${config.dataDir}/chat.db`);
   let infra: Infrastructure;
   try {
-    infra = await openInfrastructure(config, store);
+    infra = await openInfrastructure(config, log);
   } catch (err) {
     await store.close();
     throw err;
@@ -119,8 +119,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
+  // Users of a crashed (or shutting-down) instance: announce them offline like a last disconnect.
+  infra.presence.onExpired?.((userId, lastSeen) => core.presenceExpired(userId, lastSeen));
+
   const metrics = new Metrics();
-  const registry = new SessionRegistry(core, infra.broker, log, metrics);
+  const registry = new SessionRegistry(core, infra.broker, log, metrics, config.maxConnectionsPerUser);
   metrics.trackConnections(registry);
   infra.broker.subscribe((event) => metrics.onEvent(event));
   registry.start();
@@ -130,6 +133,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.maxBodyBytes,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     return503OnClosing: true,
+    // Errors the router raises before any route runs (malformed URL encoding, …) keep the JSON shape.
+    frameworkErrors: (err, _request, reply) => {
+      reply.statusCode = err.statusCode ?? 400;
+      void reply.send({ error: err.message } as never);
+    },
     // One line per request only at debug: connection and error lines carry the signal in production.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
@@ -151,7 +159,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await registerWebRoutes(app);
 
   const upgrades = new UpgradeRouter();
-  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes });
+  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes });
   const dialects = options.dialects ?? allDialects();
   for (const dialect of dialects) {
     await dialect.register({ app, core, registry, upgrades, ws, config, log: log.child({ dialect: dialect.name }), authenticate });

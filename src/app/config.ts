@@ -20,6 +20,8 @@ export interface Config {
   readonly maxUploadBytes: number;
   readonly maxBodyBytes: number;
   readonly maxFrameBytes: number;
+  readonly maxConnectionsPerUser: number;
+  readonly maxBufferedBytes: number;
   readonly logLevel: string;
   readonly publicUrl: string | null;
   readonly shutdownTimeoutMs: number;
@@ -109,6 +111,8 @@ export function loadConfig(env: Env): Config {
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 32, 1, 100_000),
+    maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     logLevel,
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000),

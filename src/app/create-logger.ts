@@ -19,7 +19,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       serializers: {
         req: (req: RequestLike) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-        err: (err: Error & { code?: unknown }) => ({ type: err.name, message: err.message, code: err.code }),
+        err: (err: unknown) =>
+          err instanceof Error ? { type: err.name, message: err.message, code: (err as { code?: unknown }).code } : typeof err === 'object' ? err : { message: String(err) },
       },
       redact: { paths: ['headers.authorization', 'req.headers.authorization', 'password', '*.password', 'token', '*.token'], censor: '[redacted]' },
     },

@@ -1,4 +1,4 @@
-import type { PresenceStore } from '../ports/presence-store.js';
+import type { ExpiredHandler, PresenceStore } from '../ports/presence-store.js';
 
 /** Presence for a single process: connection sets per user, nothing expires (nothing can crash apart). */
 export class MemoryPresenceStore implements PresenceStore {
@@ -32,6 +32,9 @@ export class MemoryPresenceStore implements PresenceStore {
   async lastSeen(userId: string): Promise<number | null> {
     return this.seen.get(userId) ?? null;
   }
+
+  /** Never fires: in one process, every connection closes through `disconnect`. */
+  onExpired(_handler: ExpiredHandler): void {}
 
   async close(): Promise<void> {}
 }

@@ -119,6 +119,10 @@ export class ChatCore {
   connectionClosed(userId: string, connectionId: string): Promise<void> {
     return presence.connectionClosed(this.ctx, userId, connectionId);
   }
+  /** A user went offline without a disconnect (its instance crashed or shut down): announce it. */
+  presenceExpired(userId: string, lastSeen: number): Promise<void> {
+    return presence.announce(this.ctx, userId, false, lastSeen);
+  }
   presenceOf(userId: string): Promise<{ online: boolean; lastSeen: number | null }> {
     return presenceQueries.presenceOf(this.ctx, userId);
   }

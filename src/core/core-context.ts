@@ -22,8 +22,8 @@ export interface MessageMeta {
   readonly sender: SenderProfile;
 }
 
-/** Everything the core's functions work with; built once by the composition root. */
-export interface CoreContext {
+/** What the composition root hands the core: the ports and the settings. */
+export interface CorePorts {
   readonly store: Store;
   readonly broker: Broker;
   readonly presence: PresenceStore;
@@ -33,6 +33,10 @@ export interface CoreContext {
   readonly clock: Clock;
   readonly settings: CoreSettings;
   readonly log: Logger;
+}
+
+/** Everything the core's functions work with: the ports plus the core's own caches and writers. */
+export interface CoreContext extends CorePorts {
   readonly members: MembershipCache;
   readonly users: UserDirectory;
   readonly writer: MessageWriter<MessageMeta>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SenderProfile } from '../domain/events.js';
 import type { ProfilePatch, User } from '../domain/user.js';
 import type { Store } from '../ports/store.js';
@@ -12,6 +13,8 @@ const TTL_MS = 60_000;
  */
 export class UserDirectory {
   private readonly cache = new Map<string, { user: User; at: number }>();
+  /** Hash of the claims last applied per user, so an unchanged token costs no write. */
+  private readonly claimsSeen = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -41,11 +44,17 @@ export class UserDirectory {
     return out;
   }
 
-  /** Creates the user on first sight, or writes the patch when it changes something. */
-  async ensure(id: string, patch: ProfilePatch): Promise<User> {
+  /**
+   * Creates the user on first sight; applies a token's claims when the claims changed since
+   * they were last applied (so a profile edited through an API keeps its edit).
+   */
+  async ensure(id: string, claims: ProfilePatch): Promise<User> {
+    const hash = claimsHash(claims);
     const known = await this.get(id);
-    if (known && !differs(known, patch)) return known;
-    const user = await this.store.upsertUser(id, patch, this.now());
+    if (known && this.claimsSeen.get(id) === hash) return known;
+    const user = await this.store.applyClaims(id, claims, hash, this.now());
+    if (this.claimsSeen.size >= MAX_ENTRIES) this.claimsSeen.clear();
+    this.claimsSeen.set(id, hash);
     this.remember(user);
     return user;
   }
@@ -60,11 +69,12 @@ export class UserDirectory {
   }
 }
 
-function differs(user: User, patch: ProfilePatch): boolean {
-  for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined && user[key as keyof User] !== value) return true;
-  }
-  return false;
+function claimsHash(claims: ProfilePatch): string {
+  const keys = Object.keys(claims).sort() as (keyof ProfilePatch)[];
+  return createHash('sha256')
+    .update(JSON.stringify(keys.map((k) => [k, claims[k]])))
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 export function senderProfile(user: User): SenderProfile {

@@ -15,6 +15,11 @@ export interface Broker {
   readonly kind: 'memory' | 'redis';
   publish(event: DomainEvent): void;
   subscribe(handler: EventHandler): () => void;
+  /**
+   * Optional: `cb` runs after the bus lost its link and subscribed again (events published in
+   * between were missed, so clients should catch up by seq). The memory bus never loses it.
+   */
+  onResubscribed?(cb: () => void): () => void;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,3 +1,6 @@
+/** A user whose leases all expired (its instance crashed) or were released at shutdown. */
+export type ExpiredHandler = (userId: string, lastSeen: number) => void | Promise<void>;
+
 /**
  * Who is online, across every dialect and instance.
  *
@@ -11,5 +14,11 @@ export interface PresenceStore {
   disconnect(userId: string, connectionId: string, now: number): Promise<{ becameOffline: boolean; lastSeen: number }>;
   isOnline(userIds: readonly string[]): Promise<Set<string>>;
   lastSeen(userId: string): Promise<number | null>;
+  /**
+   * Users that went offline without a `disconnect` (their instance crashed or shut down) are
+   * reported here, each by exactly one instance, so the core can announce them offline.
+   * Optional: a single-process store never loses connections that way.
+   */
+  onExpired?(handler: ExpiredHandler): void;
   close(): Promise<void>;
 }

@@ -79,6 +79,11 @@ export interface Store {
   findUserByUsername(username: string): Promise<User | undefined>;
   /** Inserts the user when unknown, else applies the patch (only the fields present). */
   upsertUser(id: string, patch: ProfilePatch, now: number): Promise<User>;
+  /**
+   * A token's claims: inserts the user when unknown; otherwise applies the patch only when
+   * `claimsHash` differs from the hash of the claims applied last time.
+   */
+  applyClaims(id: string, patch: ProfilePatch, claimsHash: string, now: number): Promise<User>;
   createAccount(input: { username: string; email: string | null; name: string | null; passwordHash: string }, now: number): Promise<User>;
   findAccount(login: { username?: string; email?: string }): Promise<Account | undefined>;
 

@@ -3,6 +3,7 @@ import type { ChatCore } from '../core/chat-core.js';
 import type { DomainEvent } from '../domain/events.js';
 import type { Broker } from '../ports/broker.js';
 import type { Logger } from '../ports/logger.js';
+import { SeqOrderer } from './seq-orderer.js';
 import type { DialectName, Session } from './session.js';
 
 export interface RealtimeMetrics {
@@ -18,12 +19,15 @@ export class SessionRegistry {
   private readonly byUser = new Map<string, Set<Session>>();
   private readonly counts = new Map<DialectName, number>();
   private unsubscribe: (() => void) | null = null;
+  private readonly orderer = new SeqOrderer((event) => this.route(event));
 
   constructor(
     private readonly core: ChatCore,
     private readonly broker: Broker,
     private readonly log: Logger,
     private readonly metrics: RealtimeMetrics | null = null,
+    /** Live connections one user may hold on this instance; more are closed with 1008. */
+    private readonly maxConnectionsPerUser = Number.POSITIVE_INFINITY,
   ) {}
 
   start(): void {
@@ -34,9 +38,17 @@ export class SessionRegistry {
     return randomUUID();
   }
 
-  /** Adds a session and counts it for presence (any dialect makes a user online). */
-  async add(session: Session): Promise<void> {
+  /**
+   * Adds a session and counts it for presence (any dialect makes a user online). A user over
+   * the per-user connection limit has the new session closed (1008) and not added.
+   */
+  async add(session: Session): Promise<boolean> {
     let set = this.byUser.get(session.userId);
+    if ((set?.size ?? 0) >= this.maxConnectionsPerUser) {
+      this.log.warn({ dialect: session.dialect, userId: session.userId }, 'connection refused: too many connections for this user');
+      session.close(1008, 'too many connections');
+      return false;
+    }
     if (!set) this.byUser.set(session.userId, (set = new Set()));
     set.add(session);
     this.counts.set(session.dialect, (this.counts.get(session.dialect) ?? 0) + 1);
@@ -46,6 +58,7 @@ export class SessionRegistry {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'presence update failed');
     }
+    return true;
   }
 
   async remove(session: Session): Promise<void> {
@@ -83,10 +96,16 @@ export class SessionRegistry {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.orderer.flush();
   }
 
   dispatch(event: DomainEvent): void {
     this.core.onEvent(event);
+    if (event.type === 'message.created') this.orderer.push(event);
+    else this.route(event);
+  }
+
+  private route(event: DomainEvent): void {
     const targets = event.type === 'members.removed' ? [...event.memberIds, ...event.userIds] : event.memberIds;
     const message = event.type === 'message.created' ? event.message : null;
     for (const userId of targets) {

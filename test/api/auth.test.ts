@@ -84,9 +84,33 @@ describe.each(backends)('auth on %s', (backend) => {
     expect(await second.json()).toMatchObject({ id: 'ext-1', username: 'ext-renamed', firstName: 'Ex', lastName: 'Ternal', email: 'ext@example.com' });
   });
 
+  it('keeps a profile edit while the token carries the same claims', async () => {
+    const reg = await api(t, null, 'POST', '/auth/register', { username: 'editor', password: 'password123', name: 'Original' });
+    const token = reg.body.accessToken as string;
+    expect(((await (await probe(token)).json()) as { name: string }).name).toBe('Original');
+    await t.server.core.updateProfile(reg.body.user.id, { name: 'Edited' });
+    expect(((await (await probe(token)).json()) as { name: string }).name).toBe('Edited');
+    expect(((await (await probe(token)).json()) as { name: string }).name).toBe('Edited');
+  });
+
   it('accepts the token as ?token= and ?access_token=', async () => {
     const token = await tokenFor('q-1');
     expect((await fetch(`${t.url}/auth/whoami?token=${token}`)).status).toBe(200);
     expect((await fetch(`${t.url}/auth/whoami?access_token=${token}`)).status).toBe(200);
+  });
+});
+
+describe('framework errors keep the JSON error shape', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startServer('sqlite');
+  });
+  afterAll(async () => t.close());
+
+  it.each(['/api/v1/user/%ZZ', `/api/v1/user/${'a'.repeat(300)}`, '/api/chats/%E0%A4%A'])('%s → 4xx {"error"}', async (path) => {
+    const res = await fetch(`${t.url}${path}`);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await res.json()).toEqual({ error: expect.any(String) });
   });
 });

@@ -42,6 +42,16 @@ describe.each(backends)('Store conformance on %s', (backend: Backend) => {
     expect((await store.getUsers(['u1', 'missing'])).map((u) => u.id)).toEqual(['u1']);
   });
 
+  it('applies token claims only when the claims change', async () => {
+    const first = await store.applyClaims('c1', { username: 'claimed', name: 'From IdP' }, 'h1', tick());
+    expect(first).toMatchObject({ username: 'claimed', name: 'From IdP' });
+    await store.upsertUser('c1', { name: 'Edited by the user' }, tick());
+    // The same claims again: the edit stays.
+    expect((await store.applyClaims('c1', { username: 'claimed', name: 'From IdP' }, 'h1', tick())).name).toBe('Edited by the user');
+    // New claims: applied.
+    expect((await store.applyClaims('c1', { username: 'claimed', name: 'Renamed at IdP' }, 'h2', tick())).name).toBe('Renamed at IdP');
+  });
+
   it('creates accounts with numeric ids and refuses duplicate usernames and emails', async () => {
     const first = await store.createAccount({ username: 'Alpha', email: 'alpha@example.com', name: null, passwordHash: 'h' }, tick());
     const second = await store.createAccount({ username: 'beta', email: null, name: 'Beta', passwordHash: 'h' }, tick());

@@ -100,5 +100,12 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
         if (flavor === 'postgres') await sql`ANALYZE`.execute(db);
       },
     },
+    '0002_claims_hash': {
+      // Claims are applied when the token's claims change, not whenever they differ from the
+      // stored profile: a profile edited through an API keeps its edit until the IdP changes.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('users').addColumn('claims_hash', 'text').execute();
+      },
+    },
   };
 }

@@ -11,6 +11,7 @@ export interface UsersTable {
   description: string | null;
   avatar_url: string | null;
   created_at: number;
+  claims_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AccountsTable {

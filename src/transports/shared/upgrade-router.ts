@@ -41,6 +41,9 @@ export class UpgradeRouter {
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node drops the socket's error listener before emitting 'upgrade': a client that resets
+      // while a handler awaits (token check) would otherwise crash the process.
+      socket.on('error', () => {});
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (this.claimed.some((test) => test(path))) return;
       for (const route of this.routes) {

@@ -2,11 +2,19 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 
-/** Above this many queued bytes a connection drops ephemeral events (typing, presence). */
-export const SOFT_BUFFER_BYTES = 512 * 1024;
-/** Above this a connection is closed as a slow consumer; it catches up by seq on reconnect. */
-export const HARD_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Default cap on bytes queued for one connection (MAX_BUFFERED_BYTES). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 export const CLOSE_SLOW_CONSUMER = 1013;
+
+interface BufferLimits {
+  /** Above this many queued bytes ephemeral events (typing, presence) are dropped. */
+  readonly soft: number;
+  /** Above this the connection is closed as a slow consumer; it catches up by seq later. */
+  readonly hard: number;
+}
+
+const limitsOf = new WeakMap<WebSocket, BufferLimits>();
+const defaultLimits: BufferLimits = { soft: DEFAULT_MAX_BUFFERED_BYTES / 8, hard: DEFAULT_MAX_BUFFERED_BYTES };
 
 const STOMP_PROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
 
@@ -18,8 +26,11 @@ export class WsGateway {
   readonly wss: WebSocketServer;
   private readonly alive = new WeakSet<WebSocket>();
   private readonly timer: NodeJS.Timeout;
+  private readonly limits: BufferLimits;
 
-  constructor(options: { maxFrameBytes: number; pingIntervalMs?: number }) {
+  constructor(options: { maxFrameBytes: number; maxBufferedBytes?: number; pingIntervalMs?: number }) {
+    const hard = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.limits = { soft: Math.floor(hard / 8), hard };
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -32,10 +43,18 @@ export class WsGateway {
     this.timer.unref();
   }
 
+  /** Completes the handshake; rejects when the client went away during an earlier async step. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      // `ws` destroys a dead socket without calling back: settle instead of waiting forever.
+      if (socket.destroyed || !socket.writable || !socket.readable) {
+        socket.destroy();
+        reject(new Error('client closed the connection during the handshake'));
+        return;
+      }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.alive.add(ws);
+        limitsOf.set(ws, this.limits);
         ws.on('pong', () => this.alive.add(ws));
         // Errors surface as 'close'; without a listener an invalid frame would crash the process.
         ws.on('error', () => {});
@@ -68,12 +87,15 @@ export class WsGateway {
  */
 export function sendBounded(ws: WebSocket, data: string | Buffer, ephemeral = false): boolean {
   if (ws.readyState !== WebSocket.OPEN) return false;
+  const limits = limitsOf.get(ws) ?? defaultLimits;
   const queued = ws.bufferedAmount;
-  if (queued > HARD_BUFFER_BYTES) {
+  if (queued > limits.hard) {
     ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
+    // A peer that reads nothing will not read the close frame either.
+    setTimeout(() => ws.terminate(), 1000).unref();
     return false;
   }
-  if (ephemeral && queued > SOFT_BUFFER_BYTES) return false;
+  if (ephemeral && queued > limits.soft) return false;
   ws.send(data);
   return true;
 }

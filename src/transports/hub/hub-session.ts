@@ -1,0 +1,55 @@
+import type { WebSocket } from 'ws';
+import type { DomainEvent } from '../../domain/events.js';
+import { encodeOnce } from '../../realtime/encode-once.js';
+import type { Session } from '../../realtime/session.js';
+import { sendBounded } from '../shared/ws-gateway.js';
+import { encodeFrame, presenceData, socketMessage } from './hub-wire.js';
+
+/**
+ * One `hub` socket: it carries every conversation of its user, so it renders every event the
+ * registry routes to that user. `typing` and `presence` about the user itself are skipped
+ * (its own devices need neither); its own messages are not (multi-device).
+ */
+export class HubSession implements Session {
+  readonly dialect = 'hub' as const;
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    private readonly ws: WebSocket,
+  ) {}
+
+  handle(event: DomainEvent): boolean {
+    switch (event.type) {
+      case 'message.created': {
+        const frame = encodeOnce(event, 'hub', () => encodeFrame('message', socketMessage(event.message)));
+        return sendBounded(this.ws, frame);
+      }
+      case 'typing': {
+        if (event.userId === this.userId) return false;
+        const frame = encodeOnce(event, 'hub', () =>
+          encodeFrame('typing', { conversation_id: String(event.chatId), user_id: event.userId, is_typing: event.isTyping }),
+        );
+        sendBounded(this.ws, frame, true);
+        return false;
+      }
+      case 'presence': {
+        if (event.userId === this.userId) return false;
+        const frame = encodeOnce(event, 'hub', () => encodeFrame('presence', presenceData(event.userId, event.online, event.lastSeen)));
+        sendBounded(this.ws, frame, true);
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Writes an `error` event (never throws). */
+  sendError(message: string): void {
+    sendBounded(this.ws, encodeFrame('error', { error: message }));
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+}

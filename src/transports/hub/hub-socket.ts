@@ -1,0 +1,77 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RawData } from 'ws';
+import { isChatError } from '../../domain/errors.js';
+import type { DialectContext } from '../dialect.js';
+import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
+import { rejectUpgrade } from '../shared/upgrade-router.js';
+import { runClientFrame } from './hub-client-frames.js';
+import { HubSession } from './hub-session.js';
+
+/** Frames a socket may have in flight; past it the client gets an error instead of a queue. */
+const MAX_PENDING_FRAMES = 64;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `GET /api/v1/ws`: authenticate the upgrade (header, `?token=` or `?access_token=`), refuse it
+ * with a plain 401 otherwise, then run one session for the user.
+ */
+export function handleHubUpgrade(ctx: DialectContext) {
+  return async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    let userId: string;
+    try {
+      userId = (await ctx.core.authenticate(tokenFromRequest(req.headers, req.url))).id;
+    } catch (err) {
+      const message = isChatError(err) && err.code === 'unauthorized' ? err.message : 'Unauthorized';
+      ctx.log.info({ url: redactUrl(req.url), reason: message }, 'auth failure');
+      rejectUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: message }));
+      return;
+    }
+    const ws = await ctx.ws.upgrade(req, socket, head);
+    const session = new HubSession(ctx.registry.newSessionId(), userId, ws);
+    // Frames of one socket run one after another, so its messages keep the order they were sent in.
+    let chain: Promise<void> = Promise.resolve();
+    let pending = 0;
+
+    ws.on('message', (raw: RawData, isBinary: boolean) => {
+      let text: string;
+      try {
+        text = isBinary ? utf8.decode(toBuffer(raw)) : toBuffer(raw).toString('utf8');
+      } catch {
+        ws.close(1007, 'frame is not valid UTF-8 text');
+        return;
+      }
+      if (pending >= MAX_PENDING_FRAMES) {
+        session.sendError('Too many requests in flight');
+        return;
+      }
+      pending++;
+      chain = chain.then(async () => {
+        try {
+          await runClientFrame(ctx.core, userId, text);
+        } catch (err) {
+          if (isChatError(err)) {
+            if (err.code === 'forbidden') ctx.log.info({ userId, reason: err.message }, 'access denied');
+            session.sendError(err.message);
+          } else {
+            ctx.log.error({ err: { type: (err as Error).name, message: (err as Error).message } }, 'hub frame failed');
+            session.sendError('Internal server error');
+          }
+        } finally {
+          pending--;
+        }
+      });
+    });
+
+    const added = ctx.registry.add(session);
+    ws.on('close', () => {
+      void added.then(() => ctx.registry.remove(session));
+    });
+  };
+}
+
+function toBuffer(raw: RawData): Buffer {
+  if (Buffer.isBuffer(raw)) return raw;
+  if (Array.isArray(raw)) return Buffer.concat(raw);
+  return Buffer.from(raw);
+}

@@ -1,0 +1,61 @@
+import type { ChatSummary } from '../../domain/chat-summary.js';
+import type { Message } from '../../domain/message.js';
+
+/** The `hub` envelope: every frame in both directions is `{type, data}`. */
+export interface HubFrame {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/** Unix seconds, as the seed shows `created_at` and `last_seen` on the socket. */
+export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A message on the socket: the seed's fields plus `id` and `seq` (for dedup and catch-up). */
+export function socketMessage(m: Message) {
+  return {
+    id: String(m.id),
+    conversation_id: String(m.chatId),
+    sender_id: m.senderId,
+    body: m.text,
+    created_at: unixSeconds(m.createdAt),
+    seq: m.seq,
+  };
+}
+
+/** A message in REST answers: the same fields, with an ISO-8601 `created_at`. */
+export function restMessage(m: Message) {
+  return {
+    id: String(m.id),
+    conversation_id: String(m.chatId),
+    sender_id: m.senderId,
+    body: m.text,
+    created_at: iso(m.createdAt),
+    seq: m.seq,
+  };
+}
+
+/** The other member of a private conversation, so a client can title and address it. */
+export interface Peer {
+  readonly id: string;
+  readonly name: string;
+}
+
+export function restConversation(s: ChatSummary, peer: Peer | null) {
+  return {
+    id: String(s.chat.id),
+    created_at: iso(s.chat.createdAt),
+    updated_at: iso(s.chat.updatedAt),
+    type: s.chat.type,
+    name: s.chat.name ?? peer?.name ?? null,
+    peer_id: peer?.id ?? null,
+    last_message: s.lastMessage ? restMessage(s.lastMessage) : null,
+    unread_count: s.unreadCount,
+  };
+}
+
+export function presenceData(userId: string, online: boolean, lastSeenMs: number | null) {
+  return { user_id: userId, online, last_seen: lastSeenMs === null ? null : unixSeconds(lastSeenMs) };
+}
+
+export const encodeFrame = (type: string, data: unknown): string => JSON.stringify({ type, data });

@@ -1,0 +1,36 @@
+import type { RawData } from 'ws';
+import { badRequest, isChatError } from '../../domain/errors.js';
+import type { Logger } from '../../ports/logger.js';
+
+/** Close codes a `rooms` socket may get after it was accepted (before that: an HTTP status). */
+export const CLOSE_REMOVED = 4403;
+export const CLOSE_DELETED = 4404;
+/** Frames a socket may have waiting for the core before new ones are refused with an error. */
+export const MAX_QUEUED_FRAMES = 64;
+
+/** A client frame as JSON: an object, else a 400 with the message the error frame carries. */
+export function parseClientFrame(data: RawData, isBinary: boolean): Record<string, unknown> {
+  if (isBinary) throw badRequest('Binary frames are not supported');
+  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    throw badRequest('Invalid JSON');
+  }
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) throw badRequest('A frame must be a JSON object');
+  return frame as Record<string, unknown>;
+}
+
+/** The seed's realtime error: `{"type":"error","error":"<message>"}`. Internal failures are logged, not shown. */
+export function errorFrame(err: unknown, log: Logger): string {
+  if (isChatError(err) && err.code !== 'internal') return JSON.stringify({ type: 'error', error: err.message });
+  log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message } }, 'rooms frame failed');
+  return JSON.stringify({ type: 'error', error: 'Internal error' });
+}
+
+export function unknownType(type: unknown): Error {
+  if (type === undefined) return badRequest('Frame type is required');
+  const shown = typeof type === 'string' ? type : JSON.stringify(type);
+  return badRequest(`Unknown message type: ${shown.slice(0, 64)}`);
+}

@@ -1,0 +1,111 @@
+import { Server, type Socket } from 'socket.io';
+import { isChatError } from '../../domain/errors.js';
+import type { User } from '../../domain/user.js';
+import type { Logger } from '../../ports/logger.js';
+import type { Dialect, DialectContext } from '../dialect.js';
+import { toErrorAck } from './ack-error.js';
+import { eventHandlers, type EventContext } from './event-handlers.js';
+import { handshakeToken } from './handshake-token.js';
+import { SocketIoSession, type SocketIoSink } from './socketio-session.js';
+
+const PATH = '/socket.io/';
+
+type Ack = (response: unknown) => void;
+const noAck: Ack = () => {};
+
+/**
+ * Socket.IO v4 on the shared HTTP server and port, default path. No Socket.IO adapter: each
+ * socket is a `Session` in the registry, so cross-instance delivery is the project's one bus.
+ */
+export function socketioDialect(): Dialect {
+  let io: Server | null = null;
+
+  return {
+    name: 'socketio',
+    register(ctx: DialectContext) {
+      ctx.upgrades.claim((path) => path.startsWith(PATH));
+      io = new Server(ctx.app.server, {
+        path: PATH.slice(0, -1),
+        serveClient: false,
+        // The shared upgrade router answers (or leaves) every other path; engine.io must not
+        // destroy upgrades it does not own.
+        destroyUpgrade: false,
+        maxHttpBufferSize: ctx.config.maxFrameBytes,
+        // SPEC: a dead connection is found within 30 s (ping every 20 s, 10 s to answer).
+        pingInterval: 20_000,
+        pingTimeout: 10_000,
+        // Browsers on any origin may connect: auth is a bearer token, never a cookie.
+        cors: { origin: true, credentials: false },
+      });
+      io.use((socket, next) => {
+        authenticateSocket(ctx, socket).then(
+          (user) => {
+            socket.data.user = user;
+            next();
+          },
+          (err: unknown) => {
+            ctx.log.info({ reason: isChatError(err) ? err.message : 'error', address: socket.handshake.address }, 'auth failure');
+            const refusal = new Error('Unauthorized') as Error & { data?: unknown };
+            refusal.data = { code: 'unauthorized' };
+            next(refusal);
+          },
+        );
+      });
+      io.on('connection', (socket) => onConnection(ctx, socket));
+    },
+    async close() {
+      if (!io) return;
+      // Not `io.close()`: it would also close the shared HTTP server, which the app closes
+      // itself once every dialect has stopped. This is the rest of what it does.
+      io.disconnectSockets(true);
+      io.engine.close();
+      io = null;
+    },
+  };
+}
+
+async function authenticateSocket(ctx: DialectContext, socket: Socket): Promise<User> {
+  return ctx.core.authenticate(handshakeToken(socket.handshake));
+}
+
+function onConnection(ctx: DialectContext, socket: Socket): void {
+  const user = socket.data.user as User;
+  const sink: SocketIoSink = {
+    emit: (event, payload) => socket.emit(event, payload),
+    disconnect: (close) => socket.disconnect(close),
+    backlog: () => queuedPackets(socket),
+  };
+  const session = new SocketIoSession(ctx.registry.newSessionId(), user.id, sink);
+  const events: EventContext = { core: ctx.core, user, session };
+  const log = ctx.log.child({ userId: user.id, sessionId: session.id });
+  const added = ctx.registry.add(session);
+  socket.on('disconnect', () => {
+    void added.then(() => ctx.registry.remove(session));
+  });
+  socket.onAny((event: string, ...args: unknown[]) => {
+    if (eventHandlers.has(event)) return;
+    const ack = args.at(-1);
+    if (typeof ack === 'function') (ack as Ack)({ success: false, error: `Unknown event: ${event}`, code: 'bad_request' });
+  });
+  for (const [event, handler] of eventHandlers) {
+    socket.on(event, (...args: unknown[]) => {
+      const last = args.at(-1);
+      const ack = typeof last === 'function' ? (args.pop() as Ack) : noAck;
+      handler(events, args[0]).then(ack, (err: unknown) => ack(failure(log, event, err)));
+    });
+  }
+}
+
+/** engine.io keeps unsent packets in `writeBuffer` (not in its public types); 0 if that changes. */
+function queuedPackets(socket: Socket): number {
+  const buffer = (socket.conn as unknown as { writeBuffer?: unknown }).writeBuffer;
+  return Array.isArray(buffer) ? buffer.length : 0;
+}
+
+function failure(log: Logger, event: string, err: unknown): unknown {
+  const ack = toErrorAck(err);
+  if (ack.code === 'internal') log.error({ event, err: (err as Error)?.message }, 'socket.io event failed');
+  else if (ack.code === 'forbidden') log.info({ event }, 'access denied');
+  else log.debug({ event, code: ack.code }, 'socket.io event refused');
+  return ack;
+}

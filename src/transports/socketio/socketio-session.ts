@@ -1,0 +1,77 @@
+import type { DomainEvent } from '../../domain/events.js';
+import { encodeOnce } from '../../realtime/encode-once.js';
+import type { Session } from '../../realtime/session.js';
+import { toSocketIoMessage } from './message-shape.js';
+
+/** The slice of a Socket.IO socket a session writes to. */
+export interface SocketIoSink {
+  emit(event: string, payload: unknown): unknown;
+  disconnect(close?: boolean): unknown;
+  /** Packets queued for this client and not yet written to its transport. */
+  backlog(): number;
+}
+
+/**
+ * Past this many queued packets (a client that stopped polling, or a websocket peer that does
+ * not read) the connection is closed as a slow consumer instead of buffering without bound;
+ * the client reconnects and reloads with `join_chat`.
+ */
+export const SLOW_CONSUMER_PACKETS = 2000;
+
+/**
+ * One Socket.IO connection as the realtime layer sees it. Delivery comes from the shared bus
+ * through the registry (no Socket.IO adapter, no rooms): this session keeps the chats its
+ * socket joined and emits `new_message` for those alone.
+ */
+export class SocketIoSession implements Session {
+  readonly dialect = 'socketio' as const;
+  private readonly joined = new Set<number>();
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    private readonly socket: SocketIoSink,
+  ) {}
+
+  join(chatId: number): boolean {
+    if (this.joined.has(chatId)) return false;
+    this.joined.add(chatId);
+    return true;
+  }
+
+  leave(chatId: number): void {
+    this.joined.delete(chatId);
+  }
+
+  hasJoined(chatId: number): boolean {
+    return this.joined.has(chatId);
+  }
+
+  handle(event: DomainEvent): boolean {
+    switch (event.type) {
+      case 'message.created': {
+        if (!this.joined.has(event.chatId)) return false;
+        if (this.socket.backlog() > SLOW_CONSUMER_PACKETS) {
+          this.close();
+          return false;
+        }
+        const payload = encodeOnce(event, 'socketio', () => toSocketIoMessage(event.message, event.sender));
+        this.socket.emit('new_message', payload);
+        return true;
+      }
+      case 'members.removed':
+        if (event.userIds.includes(this.userId)) this.joined.delete(event.chatId);
+        return false;
+      case 'chat.deleted':
+        this.joined.delete(event.chatId);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  close(): void {
+    this.joined.clear();
+    this.socket.disconnect(true);
+  }
+}
