@@ -199,6 +199,9 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await see(b, '#chat-name', 'Alice');
     await see(b, '#messages .msg', 'I am writing');
     expect(await messageTexts(b)).toEqual(['Hello Bob!', 'Hi Alice, how are you?', 'I am writing']);
+    // Read state survives the reload too: both of Bob's messages were read by Alice.
+    await b.locator('#messages .msg.mine .ticks.read').nth(1).waitFor();
+    expect(await b.locator('#messages .msg.mine .ticks:not(.read)').count()).toBe(0);
     await shot(b, 'bob-after-reload');
   });
 
@@ -281,6 +284,24 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     expect(group?.participants.map((p) => p.role).sort()).toEqual(['member', 'member', 'owner']);
     const history = await api(t, carol, 'GET', `/api/chats/${group!.id}/messages`);
     expect(history.body.map((m: { content: string }) => m.content)).toEqual(['Welcome to Project X']);
+  });
+
+  it('pages back through a long history, oldest first, without gaps or repeats', async () => {
+    const bobId = (await api(t, null, 'POST', '/auth/login', { username: bob, password: 'correct horse battery' })).body.user.id as string;
+    const { chat } = await t.server.core.openPrivateChat(carol.id, bobId);
+    for (let i = 1; i <= 120; i += 1) await t.server.core.sendMessage(carol.id, { chatId: chat.id, text: `line ${i}` });
+    await see(b, '#chat-list .chat-item', carol.username);
+    await openChatByName(b, carol.username);
+    await see(b, '#messages .msg', 'line 120');
+    expect(await b.locator('#messages .msg').count()).toBe(50);
+    // Scrolling to the top loads the page before; the button loads the rest.
+    await b.locator('#scroller').evaluate((node) => node.scrollTo(0, 0));
+    await see(b, '#messages .msg', 'line 70');
+    await b.waitForFunction("document.querySelectorAll('#messages .msg').length === 100");
+    await b.getByRole('button', { name: 'Load older messages' }).click();
+    await see(b, '#history-status', 'Beginning of the conversation');
+    expect(await messageTexts(b)).toEqual(Array.from({ length: 120 }, (_, i) => `line ${i + 1}`));
+    await shot(b, 'bob-long-history');
   });
 
   it('is usable at phone width: one pane at a time with a way back', async () => {
