@@ -172,9 +172,17 @@ async function loadOlder(chat) {
   }
 }
 
-/** After every (re)connect: the list, then what each loaded chat missed, then presence. */
+/**
+ * After every (re)connect: the list, then what each loaded chat missed, then presence. A sync
+ * asked for while one runs runs again after it, so a drop during a sync is caught up too.
+ */
+let syncAgain = false;
 function sync() {
-  syncing ??= (async () => {
+  if (syncing) {
+    syncAgain = true;
+    return syncing;
+  }
+  syncing = (async () => {
     const started = Date.now();
     try {
       await refreshChats();
@@ -191,6 +199,10 @@ function sync() {
       if (!(err instanceof ApiError && err.status === 401)) setConnStatus('Offline — retrying…');
     } finally {
       syncing = null;
+      if (syncAgain) {
+        syncAgain = false;
+        sync();
+      }
     }
   })();
   return syncing;
