@@ -94,6 +94,7 @@ async function loadPresence(userIds) {
 /** Re-reads the chat list: new chats appear, removed ones go, counters and cursors refresh. */
 async function refreshChats() {
   const list = await api.chats();
+  if (state.connected) setConnStatus(null);
   const seen = new Set();
   const added = [];
   for (const raw of list) {
@@ -191,8 +192,10 @@ function sync() {
         // Sends that never came back while the socket was down are marked for a retry.
         for (const p of chat.pending) if (!p.failed && p.at < started) p.failed = 'connection lost';
       }
-      await loadPresence([...state.chats.values()].map(peerOf).filter(Boolean));
       const open = state.openId && state.chats.get(state.openId);
+      const people = [...state.chats.values()].map(peerOf).filter(Boolean);
+      if (open && open.type === 'group') people.push(...open.participants.map((p) => p.userId));
+      await loadPresence(people);
       if (open && openChatVisible() && needsRead(open)) markRead(open);
       renderAll();
     } catch (err) {
@@ -435,12 +438,17 @@ async function enterApp(session) {
   live = new Live(() => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws?token=${encodeURIComponent(getSession()?.token ?? '')}`);
   live.addEventListener('frame', (e) => onFrame(e.detail));
   live.addEventListener('open', () => {
+    state.connected = true;
     setConnStatus(null);
+    renderAll();
     sync();
   });
   live.addEventListener('down', (e) => {
+    state.connected = false;
     setConnStatus('Connection lost — reconnecting…');
+    // Typing and presence go stale while we hear nothing; the next sync reloads presence.
     for (const chat of state.chats.values()) for (const id of [...chat.typing.keys()]) clearTyping(chat, id, false);
+    state.presence.clear();
     renderAll();
     // An upgrade refused again and again may be an expired token: ask REST, which signs us out on 401.
     if (e.detail.failures >= 2) api.whoami().catch(() => {});

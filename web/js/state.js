@@ -13,6 +13,8 @@ export const state = {
   presence: new Map(),
   /** @type {string|null} */
   openId: null,
+  /** Whether the live socket is open (presence and typing are only known while it is). */
+  connected: false,
 };
 
 /**
@@ -172,4 +174,5 @@ export function resetState() {
   state.users.clear();
   state.presence.clear();
   state.openId = null;
+  state.connected = false;
 }

@@ -95,6 +95,7 @@ export function renderList() {
 
 /** The header line under the chat name: presence for a private chat, members for a group. */
 function chatStatus(chat) {
+  if (!state.connected) return 'connecting…';
   const peer = peerOf(chat);
   if (peer) {
     const p = presenceOf(peer);
