@@ -149,6 +149,11 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await register(b, bob, 'Bob');
     await see(a, '#empty-list', 'No chats yet');
     await shot(a, 'registered');
+    // Every control, dialogs included, has an accessible name (aria-label, a <label>, or its text).
+    const unnamed = await a.evaluate(`[...document.querySelectorAll('button, input, textarea, select')]
+      .filter((el) => !(el.getAttribute('aria-label') || (el.labels && el.labels.length && el.labels[0].textContent.trim()) || (el.tagName === 'BUTTON' && el.textContent.trim())))
+      .map((el) => el.outerHTML)`);
+    expect(unnamed).toEqual([]);
   });
 
   it('starts a private chat by username and exchanges messages both ways, with read state', async () => {
@@ -326,6 +331,13 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await a.locator('#login-form').getByRole('button', { name: 'Sign in' }).click();
     await see(a, '#chat-list .chat-item', 'Project X');
     await see(a, '#chat-list .chat-item', 'Bob');
+    // Keyboard only: focus a chat, Enter opens it with the composer focused, Enter sends.
+    await a.locator('#chat-list .chat-item', { has: a.locator('.chat-item-name', { hasText: /^Bob$/ }) }).focus();
+    await a.keyboard.press('Enter');
+    await see(a, '#chat-name', 'Bob');
+    await a.keyboard.type('Typed with the keyboard');
+    await a.keyboard.press('Enter');
+    await see(b, '#messages .msg.theirs', 'Typed with the keyboard');
   });
 
   it('raised no script errors in either window', () => {
