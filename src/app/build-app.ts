@@ -182,8 +182,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     close() {
       closing ??= (async () => {
         registry.closeAll(1001, 'server shutting down');
-        for (const dialect of dialects) await dialect.close?.();
-        ws.close();
+        await Promise.all([ws.close(), ...dialects.map((dialect) => dialect.close?.())]);
         await app.close();
         await core.drain();
         registry.stop();

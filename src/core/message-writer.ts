@@ -10,10 +10,13 @@ interface Pending<M> {
 const MAX_BATCH = 256;
 
 /**
- * Group commit: sends that arrive while a transaction is in flight are stored together in
- * the next one. One writer per process, one transaction at a time, so each chat's seqs are
- * committed — and announced through `afterCommit`, synchronously and in order — exactly in
- * the order the sends were accepted. A lone send is written at once (no added latency).
+ * Group commit: sends accepted in the same event-loop turn, and those that arrive while a
+ * transaction is in flight, are stored together in one transaction. One writer per process,
+ * one transaction at a time, so each chat's seqs are committed — and announced through
+ * `afterCommit`, synchronously and in order — exactly in the order the sends were accepted.
+ * The first write of a burst waits one `setImmediate` (the rest of the turn's I/O), nothing more:
+ * with a synchronous driver (SQLite) a transaction would otherwise finish before the next
+ * frame is even read, and every message would pay its own commit.
  */
 export class MessageWriter<M> {
   private queue: Pending<M>[] = [];
@@ -39,6 +42,7 @@ export class MessageWriter<M> {
 
   private async drain(): Promise<void> {
     try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         let results: AppendResult[];

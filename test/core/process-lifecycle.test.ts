@@ -6,6 +6,7 @@ import { backends } from '../support/backends.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { runToExit, spawnServer } from '../support/server-process.js';
 import { api, registerUser, startServer, type TestServer } from '../support/test-server.js';
+import { JsonSocket } from '../support/ws-client.js';
 
 describe('configuration', () => {
   it.each([
@@ -40,8 +41,12 @@ describe('graceful shutdown', () => {
     expect(reg.status).toBe(201);
     // An idle keep-alive connection must not hold the shutdown open.
     await fetch(`${proc.url}/healthz`, { keepalive: true });
+    // A live WebSocket is closed with 1001 "going away".
+    const token = ((await reg.clone().json()) as { accessToken: string }).accessToken;
+    const socket = await JsonSocket.open(`${proc.url.replace('http', 'ws')}/api/v1/ws?token=${token}`);
     const started = Date.now();
     proc.child.kill('SIGTERM');
+    expect((await socket.closed()).code).toBe(1001);
     expect(await proc.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     // The generated secret was kept with the data, as SPEC says, and no token was logged.

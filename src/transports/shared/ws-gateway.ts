@@ -63,8 +63,18 @@ export class WsGateway {
     });
   }
 
-  close(): void {
+  /**
+   * Shutdown: gives connections already sent a close frame (1001) up to `graceMs` to finish
+   * the closing handshake, then terminates whatever is left.
+   */
+  async close(graceMs = 1000): Promise<void> {
     clearInterval(this.timer);
+    const open = [...this.wss.clients];
+    for (const ws of open) if (ws.readyState === WebSocket.OPEN) ws.close(1001, 'server shutting down');
+    const closed = open.map((ws) => (ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise<void>((resolve) => ws.once('close', () => resolve()))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }
