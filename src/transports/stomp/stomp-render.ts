@@ -15,6 +15,8 @@ export function renderMessage(m: Message) {
     createdAt: iso(m.createdAt),
     type: m.kind,
     replyToMessageId: m.replyTo,
+    // Only when the sender gave one (idempotent send), so it can match its pending message.
+    ...(m.clientMsgId !== null ? { clientMessageId: m.clientMsgId } : {}),
   };
 }
 

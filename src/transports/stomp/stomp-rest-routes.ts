@@ -104,19 +104,21 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     '/api/chats/:chatId/messages',
     {
       preHandler: authenticate,
-      schema: { tags, summary: 'Send a message', params: chatParams, body: { type: 'object', properties: { content: { type: 'string' }, type: { type: 'string' }, replyToMessageId: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] } }, required: ['content'] } },
+      schema: { tags, summary: 'Send a message', params: chatParams, body: { type: 'object', properties: { content: { type: 'string' }, type: { type: 'string' }, replyToMessageId: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] }, clientMessageId: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['content'] } },
     },
     async (request, reply) => {
       const chatId = parseId(param(request, 'chatId'), 'chatId');
       const input = body(request);
       const replyRaw = input['replyToMessageId'];
-      const { message } = await core.sendMessage(actor(request).id, {
+      const { message, created } = await core.sendMessage(actor(request).id, {
         chatId,
         text: input['content'],
         kind: input['type'] === undefined ? undefined : (input['type'] as string),
         replyTo: replyRaw === undefined || replyRaw === null ? null : parseId(replyRaw, 'replyToMessageId'),
+        clientMsgId: input['clientMessageId'] as string | undefined,
       });
-      return reply.status(201).send(renderMessage(message));
+      // A retry with the same clientMessageId: the original, 200 instead of 201, no new event.
+      return reply.status(created ? 201 : 200).send(renderMessage(message));
     },
   );
 
