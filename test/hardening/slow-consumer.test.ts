@@ -120,4 +120,114 @@ describe.each(backends)('slow consumers on %s', (backend) => {
     },
     timeout,
   );
+  it(
+    'a Socket.IO client that stops reading is disconnected by the server; others get everything; it catches up',
+    async () => {
+      const sender = await registerUser(t);
+      const fast = await registerUser(t);
+      const slow = await registerUser(t);
+      const chat = await t.server.core.createGroup(sender.id, { name: 'firehose-io', memberIds: [fast.id, slow.id] });
+      const open = async (user: TestUser) => {
+        const socket = io(t.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { token: user.token } });
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', reject);
+        });
+        const ids: string[] = [];
+        socket.on('new_message', (m: { id: string }) => ids.push(m.id));
+        const joined = await socket.timeout(5000).emitWithAck('join_chat', { chatId: String(chat.id) });
+        expect(joined.success).toBe(true);
+        return { socket, ids };
+      };
+      const f = await open(fast);
+      const s = await open(slow);
+      let reason: string | null = null;
+      s.socket.on('disconnect', (r: string) => {
+        reason = r;
+      });
+      const engineWs = (s.socket.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } }).transport.ws;
+      engineWs._socket.pause();
+      const resumed = waitFor(() => t.server.registry.sessionsOf(slow.id).size === 0, timeout, 'server dropping the slow socket').then(() =>
+        engineWs._socket.resume(),
+      );
+      const rssBefore = process.memoryUsage().rss;
+      await burst(sender, chat.id, MESSAGES);
+      const rssAfter = process.memoryUsage().rss;
+      expect(t.server.registry.sessionsOf(slow.id).size).toBe(0);
+      await resumed;
+      await waitFor(() => reason !== null, 10_000, 'slow socket disconnected');
+      expect(['io server disconnect', 'transport close']).toContain(reason);
+      expect(s.ids.length).toBeLessThan(MESSAGES);
+
+      await waitFor(() => f.ids.length >= MESSAGES, 30_000, `fast client has ${MESSAGES} messages`);
+      expect(new Set(f.ids).size).toBe(MESSAGES);
+      expect(rssAfter - rssBefore).toBeLessThan(MESSAGES * TEXT_BYTES + 64 * 1024 * 1024);
+
+      // Catch-up: reconnect and page the history (get_chat_messages counts back from the newest).
+      const again = await open(slow);
+      const have = new Set(s.ids);
+      for (let offset = 0; offset < MESSAGES; offset += 200) {
+        const page = await again.socket.timeout(5000).emitWithAck('get_chat_messages', { chatId: String(chat.id), limit: 200, offset });
+        expect(page.success).toBe(true);
+        for (const m of page.messages as { id: string }[]) have.add(m.id);
+      }
+      expect(have.size).toBe(MESSAGES);
+      expect([...have].every((id) => f.ids.includes(id))).toBe(true);
+      again.socket.close();
+      f.socket.close();
+    },
+    timeout,
+  );
+  it(
+    'a STOMP-over-SockJS client that stops reading is closed with 1013; others get everything',
+    async () => {
+      const sender = await registerUser(t);
+      const fast = await registerUser(t);
+      const slow = await registerUser(t);
+      const chat = await t.server.core.createGroup(sender.id, { name: 'firehose-sockjs', memberIds: [fast.id, slow.id] });
+      /** SockJS's websocket transport spoken by hand: `o`, then `a[...]` arrays of STOMP frames, `c[code,reason]` to close. */
+      const open = async (user: TestUser) => {
+        const ws = new WebSocket(`${t.wsUrl}/ws-chat/000/${Math.random().toString(36).slice(2)}/websocket`);
+        const state = { ws, messages: 0, receipts: 0, connected: false, close: null as [number, string] | null };
+        ws.on('message', (data) => {
+          const text = data.toString();
+          if (text.startsWith('c')) state.close = JSON.parse(text.slice(1)) as [number, string];
+          if (!text.startsWith('a')) return;
+          for (const frame of JSON.parse(text.slice(1)) as string[]) {
+            if (frame.startsWith('CONNECTED')) state.connected = true;
+            else if (frame.startsWith('RECEIPT')) state.receipts++;
+            else if (frame.startsWith('MESSAGE') && frame.includes('"type":"MESSAGE"')) state.messages++;
+          }
+        });
+        ws.on('error', () => {});
+        await new Promise((r) => ws.once('open', r));
+        const send = (frame: string): void => ws.send(JSON.stringify([frame]));
+        send(`CONNECT\naccept-version:1.2\nheart-beat:0,0\nAuthorization:Bearer ${user.token}\n\n\u0000`);
+        await waitFor(() => state.connected, 5000, 'CONNECTED');
+        send(`SUBSCRIBE\nid:0\ndestination:/topic/chat/${chat.id}\nreceipt:r1\n\n\u0000`);
+        await waitFor(() => state.receipts === 1, 5000, 'RECEIPT');
+        return state;
+      };
+      const f = await open(fast);
+      const s = await open(slow);
+      const raw = (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      raw.pause();
+      const resumed = waitFor(() => t.server.registry.sessionsOf(slow.id).size === 0, timeout, 'server dropping the slow session').then(() =>
+        raw.resume(),
+      );
+      const rssBefore = process.memoryUsage().rss;
+      await burst(sender, chat.id, MESSAGES);
+      const rssAfter = process.memoryUsage().rss;
+      expect(t.server.registry.sessionsOf(slow.id).size).toBe(0);
+      await resumed;
+      await waitFor(() => s.close !== null, 10_000, 'SockJS close frame');
+      expect(s.close).toEqual([1013, 'slow consumer']);
+      expect(s.messages).toBeLessThan(MESSAGES);
+      await waitFor(() => f.messages >= MESSAGES, 30_000, `fast client has ${MESSAGES} messages`);
+      expect(f.messages).toBe(MESSAGES);
+      expect(rssAfter - rssBefore).toBeLessThan(MESSAGES * TEXT_BYTES + 64 * 1024 * 1024);
+      f.ws.close();
+    },
+    timeout,
+  );
 });

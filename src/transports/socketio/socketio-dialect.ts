@@ -75,7 +75,15 @@ function onConnection(ctx: DialectContext, socket: Socket): void {
   const user = socket.data.user as User;
   const sink: SocketIoSink = {
     emit: (event, payload) => socket.emit(event, payload),
-    disconnect: (close) => socket.disconnect(close),
+    disconnect: (close) => {
+      socket.disconnect(close);
+      // engine.io waits for its write buffer to drain before closing, which a peer that reads
+      // nothing never lets happen: drop the transport a second later (as the gateway does).
+      setTimeout(() => {
+        const conn = socket.conn as unknown as { readyState: string; transport?: { socket?: { terminate?: () => void } } };
+        if (conn.readyState !== 'closed') conn.transport?.socket?.terminate?.();
+      }, 1000).unref();
+    },
     backlog: () => queuedPackets(socket),
     backlogBytes: () => queuedBytes(socket),
   };

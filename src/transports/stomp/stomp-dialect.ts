@@ -83,13 +83,14 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
                 // SockJS queues without bound (send_buffer, then the response stream): same cap as the gateway's.
                 const verdict = bufferVerdict(sockjsBuffered(sock), ctx.ws.maxBufferedBytes, ephemeral);
                 if (verdict === 'close') {
+                  conn.transportClosed();
                   closeSlowSockJs(sock);
                   return false;
                 }
                 return verdict === 'send' && sock.write(data) !== false;
               },
               // Polling transports flush on the next poll: give the last frames time to leave.
-              close: (code, reason) => setTimeout(() => sock.close(String(code), reason), SOCKJS_CLOSE_DELAY_MS).unref(),
+              close: (code, reason) => setTimeout(() => sock.close(code as unknown as string, reason), SOCKJS_CLOSE_DELAY_MS).unref(),
             },
             tokenFromRequest({}, sock.url),
           ),
@@ -154,6 +155,6 @@ function closeSlowSockJs(sock: sockjs.Connection): void {
   const session = (sock as unknown as SockJsInternals)._session;
   const recv = session?.recv;
   const socket = (recv?.connection ?? recv?.response?.connection) as { destroy?: () => void } | undefined;
-  sock.close(String(CLOSE_SLOW_CONSUMER), 'slow consumer');
+  sock.close(CLOSE_SLOW_CONSUMER as unknown as string, 'slow consumer');
   setTimeout(() => socket?.destroy?.(), 1000).unref();
 }
