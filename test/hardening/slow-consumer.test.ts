@@ -12,7 +12,7 @@ import { waitFor } from '../support/wait.js';
  * `SOAK=1` (npm run soak) runs the same with far more traffic.
  */
 const SOAK = process.env['SOAK'] === '1';
-const MESSAGES = SOAK ? 3000 : 300;
+const MESSAGES = SOAK ? 1200 : 300;
 const TEXT_BYTES = 60_000;
 const MAX_BUFFERED = 1024 * 1024;
 const timeout = SOAK ? 600_000 : 120_000;
