@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/app/config.js';
@@ -178,5 +179,39 @@ describe('limit settings are validated', () => {
     expect(() => loadConfig({ ...base, HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
     const c = loadConfig(base);
     expect([c.wsPingIntervalMs, c.maxPageChats, c.rateLimitConnections, c.handshakeTimeoutMs]).toEqual([15_000, 200, 60, 10_000]);
+  });
+});
+
+describe.each(backends)('a stuck authentication on %s', (backend) => {
+  let t: TestServer;
+  // A JWKS endpoint that accepts connections and never answers: verifying an RS256 token hangs
+  // (jose gives up after 5 s, with a 401) — the upgrade must be dropped before that.
+  const silent = createServer(() => {});
+  beforeAll(async () => {
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const { port } = silent.address() as AddressInfo;
+    t = await startServer(backend, { env: { JWKS_URL: `http://127.0.0.1:${port}/jwks`, HANDSHAKE_TIMEOUT_MS: '300' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    silent.close();
+  });
+
+  it('HANDSHAKE_TIMEOUT_MS drops a WebSocket upgrade whose token check does not finish', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ sub: 'stuck', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
+    const token = `${header}.${payload}.${'A'.repeat(43)}`;
+    for (const path of ['/api/v1/ws', '/api/v1/main']) {
+      const err = (await JsonSocket.open(`${t.wsUrl}${path}?token=${token}`).then(
+        (s) => {
+          s.close();
+          return null;
+        },
+        (e: unknown) => e,
+      )) as { status?: number } | null;
+      // Dropped (socket hang up), not answered 401 once jose's own 5 s timeout fires.
+      expect(err).not.toBeNull();
+      expect(err?.status).toBeUndefined();
+    }
   });
 });
