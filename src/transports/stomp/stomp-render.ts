@@ -15,8 +15,6 @@ export function renderMessage(m: Message) {
     createdAt: iso(m.createdAt),
     type: m.kind,
     replyToMessageId: m.replyTo,
-    // Only when the sender gave one (idempotent send), so it can match its pending message.
-    ...(m.clientMsgId !== null ? { clientMessageId: m.clientMsgId } : {}),
   };
 }
 
@@ -42,4 +40,10 @@ export function renderChat(summary: ChatSummary, members: readonly MemberView[],
 export function preview(text: string, n = 50): string {
   const points = [...text];
   return points.length <= n ? text : points.slice(0, n).join('');
+}
+
+/** A message as sent back to its sender's echo paths: plus `clientMessageId` when the sender gave one (idempotent send). */
+export function renderSentMessage(m: Message) {
+  const rendered = renderMessage(m);
+  return m.clientMsgId !== null ? { ...rendered, clientMessageId: m.clientMsgId } : rendered;
 }

@@ -3,7 +3,7 @@ import type { ChatCore } from '../../core/chat-core.js';
 import { parseId, parsePage, parseUserId } from '../../core/paging.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
-import { renderChat, renderMessage } from './stomp-render.js';
+import { renderChat, renderMessage, renderSentMessage } from './stomp-render.js';
 
 const tags = ['stomp'];
 const chatParams = { type: 'object', properties: { chatId: { type: 'string' } }, required: ['chatId'] } as const;
@@ -118,7 +118,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
         clientMsgId: input['clientMessageId'] as string | undefined,
       });
       // A retry with the same clientMessageId: the original, 200 instead of 201, no new event.
-      return reply.status(created ? 201 : 200).send(renderMessage(message));
+      return reply.status(created ? 201 : 200).send(renderSentMessage(message));
     },
   );
 
