@@ -115,6 +115,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       rateLimitMessages: config.rateLimitMessages,
       rateLimitWindowMs: config.rateLimitWindowS * 1000,
       maxUploadBytes: config.maxUploadBytes,
+      maxPageChats: config.maxPageChats,
+      rateLimitConnections: config.rateLimitConnections,
       ...options.coreOverrides,
     },
   });
@@ -133,6 +135,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.maxBodyBytes,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     return503OnClosing: true,
+    // A request (or WebSocket upgrade) that never finishes its headers or body is dropped, not kept.
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      // Node checks those timeouts on this period (30 s by default): keep it finer than the timeout.
+      connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(config.httpHeadersTimeoutMs / 4))),
+    },
     // Errors the router raises before any route runs (malformed URL encoding, …) keep the JSON shape.
     frameworkErrors: (err, _request, reply) => {
       reply.statusCode = err.statusCode ?? 400;
@@ -158,8 +168,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerUploadRoutes(app, files);
   await registerWebRoutes(app);
 
-  const upgrades = new UpgradeRouter();
-  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes });
+  const upgrades = new UpgradeRouter(config.handshakeTimeoutMs);
+  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, pingIntervalMs: config.wsPingIntervalMs });
   const dialects = options.dialects ?? allDialects();
   for (const dialect of dialects) {
     await dialect.register({ app, core, registry, upgrades, ws, config, log: log.child({ dialect: dialect.name }), authenticate });

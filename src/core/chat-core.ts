@@ -112,6 +112,16 @@ export class ChatCore {
     return this.ctx.store.getMessage(id);
   }
 
+  /**
+   * Counts one connection attempt of an authenticated user against RATE_LIMIT_CONNECTIONS per
+   * window (shared by all dialects and, with Redis, all instances). False: refuse it.
+   */
+  async admitConnection(userId: string): Promise<boolean> {
+    const { rateLimitConnections, rateLimitWindowMs } = this.ctx.settings;
+    if (rateLimitConnections <= 0) return true;
+    return this.ctx.limiter.hit(`connect:${userId}`, rateLimitConnections, rateLimitWindowMs, this.ctx.clock.now());
+  }
+
   // presence and receipts
   connectionOpened(userId: string, connectionId: string): Promise<void> {
     return presence.connectionOpened(this.ctx, userId, connectionId);

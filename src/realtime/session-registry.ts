@@ -52,6 +52,19 @@ export class SessionRegistry {
     if (!set) this.byUser.set(session.userId, (set = new Set()));
     set.add(session);
     this.counts.set(session.dialect, (this.counts.get(session.dialect) ?? 0) + 1);
+    // Inserted first (events from now on reach it), admitted second: the limiter may be remote.
+    let admitted = true;
+    try {
+      admitted = await this.core.admitConnection(session.userId);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'connection rate limiter failed; admitting');
+    }
+    if (!admitted) {
+      this.forget(session);
+      this.log.warn({ dialect: session.dialect, userId: session.userId }, 'connection refused: connection rate limit exceeded');
+      session.close(1008, 'too many connection attempts');
+      return false;
+    }
     this.log.info({ dialect: session.dialect, userId: session.userId, sessionId: session.id }, 'connection opened');
     try {
       await this.core.connectionOpened(session.userId, session.id);
@@ -62,16 +75,21 @@ export class SessionRegistry {
   }
 
   async remove(session: Session): Promise<void> {
-    const set = this.byUser.get(session.userId);
-    if (!set?.delete(session)) return;
-    if (set.size === 0) this.byUser.delete(session.userId);
-    this.counts.set(session.dialect, (this.counts.get(session.dialect) ?? 1) - 1);
+    if (!this.forget(session)) return;
     this.log.info({ dialect: session.dialect, userId: session.userId, sessionId: session.id }, 'connection closed');
     try {
       await this.core.connectionClosed(session.userId, session.id);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'presence update failed');
     }
+  }
+
+  private forget(session: Session): boolean {
+    const set = this.byUser.get(session.userId);
+    if (!set?.delete(session)) return false;
+    if (set.size === 0) this.byUser.delete(session.userId);
+    this.counts.set(session.dialect, (this.counts.get(session.dialect) ?? 1) - 1);
+    return true;
   }
 
   sessionsOf(userId: string): ReadonlySet<Session> {

@@ -48,7 +48,8 @@ export function handleHubUpgrade(ctx: DialectContext) {
       pending++;
       chain = chain.then(async () => {
         try {
-          await runClientFrame(ctx.core, userId, text);
+          const replay = await runClientFrame(ctx.core, userId, text);
+          if (replay) session.handle(replay);
         } catch (err) {
           if (isChatError(err)) {
             if (err.code === 'forbidden') ctx.log.info({ userId, reason: err.message }, 'access denied');

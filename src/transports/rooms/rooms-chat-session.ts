@@ -2,7 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { ChatCore } from '../../core/chat-core.js';
 import type { Page } from '../../core/paging.js';
 import type { DomainEvent, MessageCreated, TypingChanged } from '../../domain/events.js';
-import { isChatError } from '../../domain/errors.js';
+import { badRequest, isChatError } from '../../domain/errors.js';
 import { displayName } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
@@ -155,10 +155,16 @@ export class RoomsChatSession implements Session {
     const frame = parseClientFrame(data, isBinary);
     const { core } = this.deps;
     switch (frame['type']) {
-      case 'message':
+      case 'message': {
         // `author` is ignored: the sender is the authenticated user (SPEC "Authority").
-        await core.sendMessage(this.userId, { chatId: this.chatId, text: frame['text'] });
+        // `client_msg_id` makes a resend idempotent: a retry stores nothing and is answered by
+        // the original `message` frame, to this socket only (nobody else sees it twice).
+        const clientMsgId = frame['client_msg_id'];
+        if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') throw badRequest('client_msg_id must be a string');
+        const { replay } = await core.sendMessage(this.userId, { chatId: this.chatId, text: frame['text'], clientMsgId });
+        if (replay) this.handle(replay);
         return;
+      }
       case 'typing':
         await core.setTyping(this.userId, this.chatId, true);
         return;

@@ -44,3 +44,9 @@ export function preview(text: string, n = 50): string {
   const points = [...text];
   return points.length <= n ? text : points.slice(0, n).join('');
 }
+
+/** A message as sent back to its sender's echo paths: plus `clientMessageId` when the sender gave one (idempotent send). */
+export function renderSentMessage(m: Message) {
+  const rendered = renderMessage(m);
+  return m.clientMsgId !== null ? { ...rendered, clientMessageId: m.clientMsgId } : rendered;
+}
