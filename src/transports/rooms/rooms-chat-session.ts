@@ -7,6 +7,7 @@ import { displayName } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
+import { FrameQueue } from '../shared/frame-queue.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import type { NameBook } from './name-book.js';
 import { CLOSE_DELETED, CLOSE_REMOVED, errorFrame, MAX_QUEUED_FRAMES, parseClientFrame, unknownType } from './rooms-frames.js';
@@ -48,8 +49,7 @@ function encodeTyping(event: TypingChanged, names: NameBook): string {
 export class RoomsChatSession implements Session {
   readonly dialect = 'rooms' as const;
   private held: DomainEvent[] | null = [];
-  private frames: Promise<void> = Promise.resolve();
-  private queued = 0;
+  private readonly frames = new FrameQueue(MAX_QUEUED_FRAMES);
 
   constructor(
     readonly id: string,
@@ -135,20 +135,11 @@ export class RoomsChatSession implements Session {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (this.queued >= MAX_QUEUED_FRAMES) {
-      sendBounded(this.ws, JSON.stringify({ type: 'error', error: 'Too many frames in flight' }));
-      return;
-    }
-    this.queued++;
-    // One frame at a time: two messages from one socket are stored in the order they were sent.
-    this.frames = this.frames
-      .then(() => this.process(data, isBinary))
-      .catch((err: unknown) => {
-        sendBounded(this.ws, errorFrame(err, this.deps.log));
-      })
-      .finally(() => {
-        this.queued--;
-      });
+    const queued = this.frames.push(
+      () => this.process(data, isBinary),
+      (err) => sendBounded(this.ws, errorFrame(err, this.deps.log)),
+    );
+    if (!queued) sendBounded(this.ws, JSON.stringify({ type: 'error', error: 'Too many frames in flight' }));
   }
 
   private async process(data: RawData, isBinary: boolean): Promise<void> {
