@@ -382,6 +382,36 @@ describe.runIf(enabled)('three server processes on one PostgreSQL and one Redis 
     expect((await sendDirect(c, peer, sender, 'reply')).status).toBe(200);
   });
 
+  it('keeps one channels connection per user per chat across instances: a newer one on C replaces the one on B', async () => {
+    const w = await user(a, 'w');
+    const v = await user(a, 'v');
+    const first = await sendDirect(a, w, v, 'one');
+    const second = await sendDirect(a, v, w, 'two');
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const chatId = Number(first.body.message.conversation_id);
+    const created = await http(a, w.token, 'POST', '/api/chats', { type: 'group', name: 'w-other', participantIds: [v.id] });
+    expect(created.status).toBe(201);
+    const otherChat = Number(created.body.id);
+
+    const onB = await JsonSocket.open(`${b.wsUrl}/ws/chat/${chatId}/`, { token: w.token });
+    const otherOnB = await JsonSocket.open(`${b.wsUrl}/ws/chat/${otherChat}/`, { token: w.token });
+    const peerOnB = await JsonSocket.open(`${b.wsUrl}/ws/chat/${chatId}/`, { token: v.token });
+    sockets.push(onB, otherOnB, peerOnB);
+    for (const s of [onB, otherOnB, peerOnB]) await s.next((f) => f.type === 'connection_established');
+    const onC = await JsonSocket.open(`${c.wsUrl}/ws/chat/${chatId}/`, { token: w.token });
+    sockets.push(onC);
+    await onC.next((f) => f.type === 'connection_established');
+    expect(await onB.closed(10_000)).toEqual({ code: 4409, reason: 'replaced' });
+
+    // The newest connection is the one that stays, and it works; the others were not touched.
+    onC.send({ type: 'message', text: 'from C' });
+    await onC.next((f) => f.type === 'message' && f.data.text === 'from C', 10_000);
+    await peerOnB.next((f) => f.type === 'message' && f.data.text === 'from C', 10_000);
+    expect(onC.closeCode).toBeNull();
+    expect(otherOnB.closeCode).toBeNull();
+    expect(peerOnB.closeCode).toBeNull();
+  });
+
   it("announces B's users offline on A within 35 s after kill -9 of B", { timeout: 60_000 }, async () => {
     expect(observerOnA.frames.some((f) => f.type === 'presence' && f.data.user_id === watched.id && f.data.online === false)).toBe(false);
     b.proc.child.kill('SIGKILL');
