@@ -332,6 +332,11 @@ describe.runIf(enabled)('three server processes on one PostgreSQL and one Redis 
       local.push(await hubReceiver(at, readers[i]!, chatId));
       local.push(await socketIoReceiver(at, writers[i]!, chatId));
     }
+    // A first message, so every instance knows where the chat's seqs stand: the SeqOrderer
+    // cannot hold an event for a chat it has never seen (it does not know what came before).
+    const warm = await http(a, readers[0]!.token, 'POST', `/api/chats/${chatId}/messages`, { content: 'warm' });
+    expect(warm.status).toBe(201);
+    await waitFor(() => local.every((r) => r.texts.length === 1), 10_000, 'the first message everywhere');
     const instances = [a, b, c];
     const sends = await Promise.all(
       writers.map(async (w, i) => {
@@ -343,10 +348,10 @@ describe.runIf(enabled)('three server processes on one PostgreSQL and one Redis 
     for (let k = 0; k < 5; k++) sends.forEach((ws, i) => ws.send({ type: 'message', data: { conversation_id: String(chatId), body: `x-${i}-${k}` } }));
     const stored = await waitFor(async () => {
       const h = await history(a, writers[0]!, chatId);
-      return h.length === 15 && h;
+      return h.length === 16 && h;
     }, 20_000, '15 messages stored');
     const expected = stored.map((m) => m.body);
-    await waitFor(() => local.every((r) => r.texts.length >= 15), 20_000, 'every client to get 15');
+    await waitFor(() => local.every((r) => r.texts.length >= 16), 20_000, 'every client to get 15');
     await sleep(500);
     for (const r of local) expect({ client: r.label, texts: r.texts }).toEqual({ client: r.label, texts: expected });
     for (const r of local) r.close();
