@@ -22,6 +22,8 @@ export class SessionRegistry {
   private readonly orderer = new SeqOrderer((event) => this.route(event));
   /** Sessions holding an exclusive slot (see `claimExclusive`), by session id. */
   private readonly claims = new Map<string, { session: Session; key: string; at: number; onReplaced: (by: string) => void }>();
+  /** Strictly increasing on this instance, so a newer local claim always beats an older one. */
+  private lastClaimAt = 0;
 
   constructor(
     private readonly core: ChatCore,
@@ -93,7 +95,7 @@ export class SessionRegistry {
       dialect: session.dialect,
       key,
       sessionId: session.id,
-      at: Date.now(),
+      at: (this.lastClaimAt = Math.max(Date.now(), this.lastClaimAt + 1)),
     };
     this.replaceOlder(claim);
     this.claims.set(session.id, { session, key, at: claim.at, onReplaced });

@@ -107,10 +107,29 @@ describe('SessionRegistry.claimExclusive (one connection per user and key, acros
       await settle();
       expect(local.replacedBy).toEqual([]);
       broker.publish(claim('zz', 1_000_000)); // same instant, greater id: it wins
-      broker.publish(claim('later', 1_000_001, 'u2')); // later: it wins
+      broker.publish(claim('later', 1_000_005, 'u2')); // later: it wins
       await settle();
       expect(local.replacedBy).toEqual(['zz']);
       expect(other.replacedBy).toEqual(['later']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('lets the newer local claim win even within one millisecond or when the clock steps back', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(2_000_000);
+      const [x] = instances();
+      // Session ids chosen so that the id tie-break alone would keep the older one.
+      const first = await open(x, 'u1', 'chat:1', 'channels', 'zzz');
+      const second = await open(x, 'u1', 'chat:1', 'channels', 'aaa'); // same millisecond
+      vi.setSystemTime(1_000_000); // clock stepped back
+      const third = await open(x, 'u1', 'chat:1', 'channels', 'a');
+      await settle();
+      expect(first.replacedBy).toEqual(['aaa']);
+      expect(second.replacedBy).toEqual(['a']);
+      expect(third.replacedBy).toEqual([]);
     } finally {
       vi.useRealTimers();
     }
