@@ -128,6 +128,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const registry = new SessionRegistry(core, infra.broker, log, metrics, config.maxConnectionsPerUser);
   metrics.trackConnections(registry);
   infra.broker.subscribe((event) => metrics.onEvent(event));
+  // After a Redis outage the bus is back, but events published meanwhile were missed on this
+  // instance. Clients recover by seq (history) after their own reconnects; nothing is pushed.
+  infra.broker.onResubscribed?.(() => {
+    metrics.busResubscribed();
+    log.warn({}, 'bus resubscribed after a lost link: events published meanwhile were missed; clients catch up by seq');
+  });
   registry.start();
 
   const app = Fastify({
