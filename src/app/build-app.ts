@@ -25,6 +25,8 @@ import { registerHealthRoutes } from '../transports/http/health-routes.js';
 import { installHttpErrors } from '../transports/http/http-errors.js';
 import { registerOpenApi } from '../transports/http/openapi.js';
 import { registerUploadRoutes } from '../transports/http/upload-routes.js';
+import { registerUserRoutes } from '../transports/http/user-routes.js';
+import { registerWebRoutes } from '../transports/http/web-routes.js';
 import { UpgradeRouter } from '../transports/shared/upgrade-router.js';
 import { WsGateway } from '../transports/shared/ws-gateway.js';
 import { ConfigError, type Config } from './config.js';
@@ -113,6 +115,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       rateLimitMessages: config.rateLimitMessages,
       rateLimitWindowMs: config.rateLimitWindowS * 1000,
       maxUploadBytes: config.maxUploadBytes,
+      maxPageChats: config.maxPageChats,
+      rateLimitConnections: config.rateLimitConnections,
       ...options.coreOverrides,
     },
   });
@@ -124,6 +128,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const registry = new SessionRegistry(core, infra.broker, log, metrics, config.maxConnectionsPerUser);
   metrics.trackConnections(registry);
   infra.broker.subscribe((event) => metrics.onEvent(event));
+  // After a Redis outage the bus is back, but events published meanwhile were missed on this
+  // instance. Clients recover by seq (history) after their own reconnects; nothing is pushed.
+  infra.broker.onResubscribed?.(() => {
+    metrics.busResubscribed();
+    log.warn({}, 'bus resubscribed after a lost link: events published meanwhile were missed; clients catch up by seq');
+  });
   registry.start();
 
   const app = Fastify({
@@ -131,6 +141,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.maxBodyBytes,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     return503OnClosing: true,
+    // A request (or WebSocket upgrade) that never finishes its headers or body is dropped, not kept.
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      // Node checks those timeouts on this period (30 s by default): keep it finer than the timeout.
+      connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(config.httpHeadersTimeoutMs / 4))),
+    },
     // Errors the router raises before any route runs (malformed URL encoding, …) keep the JSON shape.
     frameworkErrors: (err, _request, reply) => {
       reply.statusCode = err.statusCode ?? 400;
@@ -152,10 +170,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   const authenticate = makeAuthenticate(core);
   registerAuthRoutes(app, core, authenticate);
+  registerUserRoutes(app, core, authenticate);
   registerUploadRoutes(app, files);
+  await registerWebRoutes(app);
 
-  const upgrades = new UpgradeRouter();
-  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes });
+  const upgrades = new UpgradeRouter(config.handshakeTimeoutMs);
+  const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, pingIntervalMs: config.wsPingIntervalMs });
   const dialects = options.dialects ?? allDialects();
   for (const dialect of dialects) {
     await dialect.register({ app, core, registry, upgrades, ws, config, log: log.child({ dialect: dialect.name }), authenticate });

@@ -22,6 +22,18 @@ export interface Config {
   readonly maxFrameBytes: number;
   readonly maxConnectionsPerUser: number;
   readonly maxBufferedBytes: number;
+  /** WebSocket ping interval; a peer that answers no ping for two intervals is dropped. */
+  readonly wsPingIntervalMs: number;
+  /** Longest page of chats a list answers (larger or missing limits are capped, not refused). */
+  readonly maxPageChats: number;
+  /** Connections one user may open per RATE_LIMIT_WINDOW_S, all dialects together; 0 = off. */
+  readonly rateLimitConnections: number;
+  /** A connection must finish its handshake/authentication this long after it opened. */
+  readonly handshakeTimeoutMs: number;
+  /** Node's `headersTimeout`: an HTTP request (or upgrade) must send its headers within this. */
+  readonly httpHeadersTimeoutMs: number;
+  /** Node's `requestTimeout`: a whole HTTP request (body included) must arrive within this. */
+  readonly httpRequestTimeoutMs: number;
   readonly logLevel: string;
   readonly publicUrl: string | null;
   readonly shutdownTimeoutMs: number;
@@ -91,6 +103,10 @@ export function loadConfig(env: Env): Config {
   }
 
   const host = str(env, 'HOST') ?? '0.0.0.0';
+  const httpHeadersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const httpRequestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000);
+  // Node refuses a headers timeout longer than the request timeout.
+  if (httpHeadersTimeoutMs > httpRequestTimeoutMs) throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', 'must not exceed HTTP_REQUEST_TIMEOUT_MS');
   return {
     host,
     port: int(env, 'PORT', 8080, 0, 65535),
@@ -113,6 +129,12 @@ export function loadConfig(env: Env): Config {
     maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 32, 1, 100_000),
     maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 15_000, 100, 600_000),
+    maxPageChats: int(env, 'MAX_PAGE_CHATS', 200, 1, 100_000),
+    rateLimitConnections: int(env, 'RATE_LIMIT_CONNECTIONS', 60, 0, 1_000_000),
+    handshakeTimeoutMs: int(env, 'HANDSHAKE_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpHeadersTimeoutMs,
+    httpRequestTimeoutMs,
     logLevel,
     publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000),

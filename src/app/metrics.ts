@@ -7,6 +7,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly messages: Counter;
   private readonly fanout: Histogram;
+  private readonly resubscribes: Counter;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -17,6 +18,15 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [this.registry],
     });
+    this.resubscribes = new Counter({
+      name: 'chat_bus_resubscribes_total',
+      help: 'Times the bus subscribed again after losing its Redis link (events published meanwhile were missed here)',
+      registers: [this.registry],
+    });
+  }
+
+  busResubscribed(): void {
+    this.resubscribes.inc();
   }
 
   observeFanout(seconds: number): void {

@@ -2,6 +2,7 @@ import type { Chat, ChatType } from '../domain/chat.js';
 import type { ChatSummary } from '../domain/chat-summary.js';
 import type { DomainEvent } from '../domain/events.js';
 import type { Message } from '../domain/message.js';
+import { notFound } from '../domain/errors.js';
 import type { User } from '../domain/user.js';
 import { accessChat } from './access/access-chat.js';
 import * as accounts from './actions/accounts.js';
@@ -43,6 +44,12 @@ export class ChatCore {
   }
   usersById(ids: readonly string[]): Promise<Map<string, User>> {
     return chatQueries.usersById(this.ctx, ids);
+  }
+  /** A user by username (case-insensitive for built-in accounts); 404 when unknown. */
+  async findUserByUsername(username: string): Promise<User> {
+    const user = await this.ctx.store.findUserByUsername(username);
+    if (!user) throw notFound('User not found');
+    return user;
   }
 
   // chats
@@ -103,6 +110,16 @@ export class ChatCore {
   }
   getMessage(id: number): Promise<Message | undefined> {
     return this.ctx.store.getMessage(id);
+  }
+
+  /**
+   * Counts one connection attempt of an authenticated user against RATE_LIMIT_CONNECTIONS per
+   * window (shared by all dialects and, with Redis, all instances). False: refuse it.
+   */
+  async admitConnection(userId: string): Promise<boolean> {
+    const { rateLimitConnections, rateLimitWindowMs } = this.ctx.settings;
+    if (rateLimitConnections <= 0) return true;
+    return this.ctx.limiter.hit(`connect:${userId}`, rateLimitConnections, rateLimitWindowMs, this.ctx.clock.now());
   }
 
   // presence and receipts

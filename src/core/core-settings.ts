@@ -9,6 +9,10 @@ export interface CoreSettings {
   readonly typingTtlMs: number;
   /** Largest history page. */
   readonly maxPageSize: number;
+  /** Largest page of chats (`listChats`): a larger or missing limit is capped to it. */
+  readonly maxPageChats: number;
+  /** Connections a user may open per `rateLimitWindowMs` (all dialects); 0 turns it off. */
+  readonly rateLimitConnections: number;
   /** How often delivered cursors are written (they are batched: one write per flush). */
   readonly receiptFlushMs: number;
 }
@@ -20,5 +24,7 @@ export const defaultCoreSettings: CoreSettings = {
   maxUploadBytes: 5 * 1024 * 1024,
   typingTtlMs: 6000,
   maxPageSize: 200,
+  maxPageChats: 200,
+  rateLimitConnections: 0,
   receiptFlushMs: 100,
 };

@@ -17,7 +17,8 @@ export type DomainEvent =
   | TypingChanged
   | PresenceChanged
   | MessagesRead
-  | MessagesDelivered;
+  | MessagesDelivered
+  | SessionClaimed;
 
 /** Profile fields every dialect renders for a sender, carried so that fan-out needs no lookup. */
 export type SenderProfile = Pick<User, 'id' | 'username' | 'name' | 'firstName' | 'lastName' | 'email'>;
@@ -111,6 +112,24 @@ export interface MessagesDelivered {
   readonly memberIds: readonly string[];
   /** One entry per message newly delivered to a user. */
   readonly entries: readonly { readonly userId: string; readonly messageId: number; readonly seq: number }[];
+}
+
+/**
+ * A live connection claimed an exclusive slot (`channels`: one connection per user per chat).
+ * Not a change of the domain: the session registries of every instance use it so the newest
+ * connection wins across instances too; no session's `handle` ever sees it.
+ */
+export interface SessionClaimed {
+  readonly type: 'session.claimed';
+  readonly userId: string;
+  /** `[userId]`: the claim concerns that user's own connections only. */
+  readonly memberIds: readonly string[];
+  readonly dialect: string;
+  /** What is exclusive within the user's connections of that dialect (e.g. `chat:12`). */
+  readonly key: string;
+  readonly sessionId: string;
+  /** Wall-clock ms of the claim on its instance; the later claim wins (ties: the greater session id). */
+  readonly at: number;
 }
 
 export type DomainEventType = DomainEvent['type'];

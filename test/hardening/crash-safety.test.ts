@@ -10,6 +10,9 @@ import { spawnServer } from '../support/server-process.js';
 import { startServer, TEST_SECRET, tokenFor } from '../support/test-server.js';
 import { sleep } from '../support/wait.js';
 
+/** `SOAK=1` (npm run soak): a 20 s burst before the kill instead of 1.5 s. */
+const BURST_MS = process.env['SOAK'] === '1' ? 20_000 : 1500;
+
 /**
  * kill -9 in the middle of a burst: every send the server acknowledged (hub echo, Socket.IO
  * ack) must be in history after a restart, with gapless seqs and no duplicates.
@@ -87,7 +90,7 @@ describe.each(backends)('crash safety on %s', (backend) => {
       });
 
     const senders = [hubSender(tokens[0]!, 'h1'), hubSender(tokens[1]!, 'h2'), ioSender(tokens[0]!, 's1'), ioSender(tokens[1]!, 's2')];
-    await sleep(1500);
+    await sleep(BURST_MS);
     proc.child.kill('SIGKILL');
     await proc.exited;
     stop = true;
@@ -112,5 +115,5 @@ describe.each(backends)('crash safety on %s', (backend) => {
     } finally {
       await again.stop();
     }
-  });
+  }, BURST_MS + 60_000);
 });

@@ -41,6 +41,7 @@ export async function startServer(backend: Backend, options: StartOptions = {}):
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_CONNECTIONS: '0',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   });

@@ -1,4 +1,5 @@
 import { badRequest, ChatError } from '../../domain/errors.js';
+import type { MessageCreated } from '../../domain/events.js';
 import type { Message } from '../../domain/message.js';
 import { accessChat } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
@@ -19,6 +20,12 @@ export interface SendResult {
   readonly message: Message;
   /** False for an idempotent retry that returned an earlier message. */
   readonly created: boolean;
+  /**
+   * For a retry (`created: false`) only: the original message as a `message.created` event that
+   * was NOT published. A dialect hands it to the retrying connection's own session, so that
+   * connection gets its usual echo again while nobody else sees a second event.
+   */
+  readonly replay?: MessageCreated;
 }
 
 const MAX_KIND = 32;
@@ -48,11 +55,13 @@ export async function sendMessage(ctx: CoreContext, actorId: string, input: Send
   }
   const sender = await ctx.users.get(actorId);
   if (!sender) throw new ChatError('unauthorized', 'Unknown user');
-  const result = await ctx.writer.append(
-    { chatId: input.chatId, senderId: actorId, text, kind, replyTo, clientMsgId },
-    { chatType: membership.type, memberIds: membership.memberIds, sender: senderProfile(sender) },
-  );
-  return result;
+  const meta = { chatType: membership.type, memberIds: membership.memberIds, sender: senderProfile(sender) };
+  const result = await ctx.writer.append({ chatId: input.chatId, senderId: actorId, text, kind, replyTo, clientMsgId }, meta);
+  if (result.created) return result;
+  return {
+    ...result,
+    replay: { type: 'message.created', chatId: result.message.chatId, ...meta, message: result.message, committedAt: Date.now() },
+  };
 }
 
 /** Moves the actor's read cursor to the newest message and tells the chat. */

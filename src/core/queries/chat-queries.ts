@@ -11,7 +11,9 @@ export async function listChats(
   page: { limit: number | null; offset: number },
   filter?: { type?: ChatType },
 ): Promise<ChatSummary[]> {
-  return ctx.store.listChatSummaries(actorId, page, filter);
+  // MAX_PAGE_CHATS: a list never answers more rows than this, whatever the dialect asked for.
+  const max = ctx.settings.maxPageChats;
+  return ctx.store.listChatSummaries(actorId, { limit: Math.min(page.limit ?? max, max), offset: page.offset }, filter);
 }
 
 /** One chat as a list row, for the caller (who must be a member). */

@@ -64,13 +64,11 @@ export function channelsUpgradeHandler(ctx: DialectContext) {
       void ctx.registry.remove(session);
     });
 
-    // One connection per user per chat (on this instance): the newest wins.
-    for (const other of ctx.registry.sessionsOf(userId)) {
-      if (other instanceof ChannelsSession && other.chatId === chatId && other !== session) {
-        ctx.log.info({ userId, chatId, sessionId: other.id, by: session.id }, 'connection replaced');
-        other.close(ChannelsClose.replaced.code, ChannelsClose.replaced.reason);
-      }
-    }
+    // One connection per user per chat, on every instance: the newest wins.
+    ctx.registry.claimExclusive(session, `chat:${chatId}`, (by) => {
+      ctx.log.info({ userId, chatId, sessionId: session.id, by }, 'connection replaced');
+      session.close(ChannelsClose.replaced.code, ChannelsClose.replaced.reason);
+    });
     // Written before the session is registered, so no event can overtake it.
     ws.send(connectionEstablishedFrame(chatId));
     ctx.log.debug({ userId, chatId, sessionId: session.id }, 'connected to chat');

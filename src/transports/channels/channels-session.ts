@@ -89,8 +89,16 @@ export class ChannelsSession implements Session {
     try {
       switch (frame.kind) {
         case 'message': {
-          const { message } = await this.core.sendMessage(this.userId, { chatId: this.chatId, text: frame.text });
-          this.log.info({ userId: this.userId, chatId: this.chatId, messageId: message.id, seq: message.seq }, 'message sent');
+          const { clientMsgId } = frame;
+          if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') {
+            this.sendError('client_msg_id must be a string');
+            return;
+          }
+          const { message, replay } = await this.core.sendMessage(this.userId, { chatId: this.chatId, text: frame.text, clientMsgId });
+          // A retry (same client_msg_id) stores nothing and publishes nothing: only this socket
+          // gets the original `message` frame again, as its confirmation.
+          if (replay) this.handle(replay);
+          this.log.info({ userId: this.userId, chatId: this.chatId, messageId: message.id, seq: message.seq, retry: replay !== undefined }, 'message sent');
           return;
         }
         case 'typing':

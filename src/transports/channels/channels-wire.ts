@@ -33,6 +33,8 @@ export function messageFrame(message: Message, sender: SenderProfile): string {
       timestamp: new Date(message.createdAt).toISOString(),
       is_edited: message.editedAt !== null,
       is_deleted: message.deletedAt !== null,
+      // Only when the sender gave one (idempotent send), so it can match its pending message.
+      ...(message.clientMsgId !== null ? { client_msg_id: message.clientMsgId } : {}),
     },
   });
 }

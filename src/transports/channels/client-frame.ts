@@ -1,6 +1,6 @@
 /** What a client frame asks for, decoded from the wire; validation of values is the core's. */
 export type ClientFrame =
-  | { readonly kind: 'message'; readonly text: unknown }
+  | { readonly kind: 'message'; readonly text: unknown; readonly clientMsgId: unknown }
   | { readonly kind: 'typing'; readonly isTyping: unknown }
   | { readonly kind: 'read_messages' }
   | { readonly kind: 'invalid'; readonly error: string };
@@ -28,7 +28,7 @@ export function decodeClientFrame(data: Buffer | ArrayBuffer | Buffer[], isBinar
   switch (type) {
     case 'message':
       // The seed reads a missing text as empty (`data.get('text', '')`): the core then refuses it as empty.
-      return { kind: 'message', text: frame['text'] ?? '' };
+      return { kind: 'message', text: frame['text'] ?? '', clientMsgId: frame['client_msg_id'] };
     case 'typing':
       return { kind: 'typing', isTyping: frame['is_typing'] };
     case 'read_messages':

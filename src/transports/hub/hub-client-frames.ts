@@ -1,6 +1,7 @@
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId } from '../../core/paging.js';
 import { badRequest } from '../../domain/errors.js';
+import type { MessageCreated } from '../../domain/events.js';
 
 /** What a client may send: `{type, data}` with one of these types. */
 export const CLIENT_EVENT_TYPES = ['message', 'typing', 'read'] as const;
@@ -8,9 +9,10 @@ export const CLIENT_EVENT_TYPES = ['message', 'typing', 'read'] as const;
 /**
  * Decodes one text frame and runs it through the core. Every client mistake surfaces as a
  * `ChatError('bad_request')` (or the core's own error), which the socket turns into an
- * `error` event; nothing here closes the socket.
+ * `error` event; nothing here closes the socket. Returns the original message's event when a
+ * `message` was a retry (same `client_msg_id`): only the retrying socket gets it again.
  */
-export async function runClientFrame(core: ChatCore, userId: string, text: string): Promise<void> {
+export async function runClientFrame(core: ChatCore, userId: string, text: string): Promise<MessageCreated | null> {
   let frame: unknown;
   try {
     frame = JSON.parse(text);
@@ -26,17 +28,21 @@ export async function runClientFrame(core: ChatCore, userId: string, text: strin
   if (fields['conversation_id'] === undefined) throw badRequest('data.conversation_id is required');
   const chatId = parseId(fields['conversation_id'], 'data.conversation_id');
   switch (type) {
-    case 'message':
+    case 'message': {
       if (fields['body'] === undefined) throw badRequest('data.body is required');
       if (typeof fields['body'] !== 'string') throw badRequest('data.body must be a string');
-      await core.sendMessage(userId, { chatId, text: fields['body'] });
-      return;
+      const clientMsgId = fields['client_msg_id'];
+      if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') throw badRequest('data.client_msg_id must be a string');
+      const { replay } = await core.sendMessage(userId, { chatId, text: fields['body'], clientMsgId });
+      return replay ?? null;
+    }
     case 'typing':
       if (typeof fields['is_typing'] !== 'boolean') throw badRequest('data.is_typing must be a boolean');
       await core.setTyping(userId, chatId, fields['is_typing']);
-      return;
+      return null;
     case 'read':
       await core.markRead(userId, chatId);
-      return;
+      return null;
   }
+  return null;
 }

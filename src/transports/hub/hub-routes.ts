@@ -97,17 +97,18 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
           tags,
           summary: 'Send a message to a user, opening the private conversation on first use',
           params: userParams,
-          body: { type: 'object', properties: { body: { type: 'string' } }, required: ['body'] },
+          body: { type: 'object', properties: { body: { type: 'string' }, client_msg_id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['body'] },
         },
       },
       async (request) => {
         const me = actor(request).id;
         const otherId = parseUserId((request.params as { user_id: string }).user_id, 'user_id');
-        const text = (request.body as { body: unknown }).body;
+        const { body: text, client_msg_id: clientMsgId } = request.body as { body: unknown; client_msg_id?: string };
         // Refuse a bad text before the conversation is opened, so a failed send leaves nothing behind.
         checkMessageText(text, core.settings.maxMessageLength);
         const { chat } = await core.openPrivateChat(me, otherId);
-        const { message } = await core.sendMessage(me, { chatId: chat.id, text });
+        // A retry with the same client_msg_id answers the original message (still 200), with no new event.
+        const { message } = await core.sendMessage(me, { chatId: chat.id, text, clientMsgId });
         return { message: restMessage(message) };
       },
     );

@@ -8,7 +8,7 @@ import { encodeFrame, presenceData, socketMessage } from './hub-wire.js';
 /**
  * One `hub` socket: it carries every conversation of its user, so it renders every event the
  * registry routes to that user. `typing` and `presence` about the user itself are skipped
- * (its own devices need neither); its own messages are not (multi-device).
+ * (its own devices need neither); its own messages and read receipts are not (multi-device).
  */
 export class HubSession implements Session {
   readonly dialect = 'hub' as const;
@@ -37,6 +37,15 @@ export class HubSession implements Session {
         if (event.userId === this.userId) return false;
         const frame = encodeOnce(event, 'hub', () => encodeFrame('presence', presenceData(event.userId, event.online, event.lastSeen)));
         sendBounded(this.ws, frame, true);
+        return false;
+      }
+      case 'receipt.read': {
+        // Read receipts (an addition to the seed): the reader's other devices clear their
+        // unread state, the other members mark their messages read (✓✓).
+        const frame = encodeOnce(event, 'hub', () =>
+          encodeFrame('read', { conversation_id: String(event.chatId), user_id: event.userId, read_seq: event.readSeq }),
+        );
+        sendBounded(this.ws, frame);
         return false;
       }
       default:

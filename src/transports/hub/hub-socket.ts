@@ -4,6 +4,7 @@ import type { RawData } from 'ws';
 import { isChatError } from '../../domain/errors.js';
 import type { DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
+import { FrameQueue } from '../shared/frame-queue.js';
 import { rejectUpgrade } from '../shared/upgrade-router.js';
 import { runClientFrame } from './hub-client-frames.js';
 import { HubSession } from './hub-session.js';
@@ -30,8 +31,16 @@ export function handleHubUpgrade(ctx: DialectContext) {
     const ws = await ctx.ws.upgrade(req, socket, head);
     const session = new HubSession(ctx.registry.newSessionId(), userId, ws);
     // Frames of one socket run one after another, so its messages keep the order they were sent in.
-    let chain: Promise<void> = Promise.resolve();
-    let pending = 0;
+    const frames = new FrameQueue(MAX_PENDING_FRAMES);
+    const onError = (err: unknown): void => {
+      if (isChatError(err)) {
+        if (err.code === 'forbidden') ctx.log.info({ userId, reason: err.message }, 'access denied');
+        session.sendError(err.message);
+      } else {
+        ctx.log.error({ err: { type: (err as Error).name, message: (err as Error).message } }, 'hub frame failed');
+        session.sendError('Internal server error');
+      }
+    };
 
     ws.on('message', (raw: RawData, isBinary: boolean) => {
       let text: string;
@@ -41,26 +50,11 @@ export function handleHubUpgrade(ctx: DialectContext) {
         ws.close(1007, 'frame is not valid UTF-8 text');
         return;
       }
-      if (pending >= MAX_PENDING_FRAMES) {
-        session.sendError('Too many requests in flight');
-        return;
-      }
-      pending++;
-      chain = chain.then(async () => {
-        try {
-          await runClientFrame(ctx.core, userId, text);
-        } catch (err) {
-          if (isChatError(err)) {
-            if (err.code === 'forbidden') ctx.log.info({ userId, reason: err.message }, 'access denied');
-            session.sendError(err.message);
-          } else {
-            ctx.log.error({ err: { type: (err as Error).name, message: (err as Error).message } }, 'hub frame failed');
-            session.sendError('Internal server error');
-          }
-        } finally {
-          pending--;
-        }
-      });
+      const run = async (): Promise<void> => {
+        const replay = await runClientFrame(ctx.core, userId, text);
+        if (replay) session.handle(replay);
+      };
+      if (!frames.push(run, onError)) session.sendError('Too many requests in flight');
     });
 
     const added = ctx.registry.add(session);

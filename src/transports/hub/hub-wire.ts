@@ -20,6 +20,8 @@ export function socketMessage(m: Message) {
     body: m.text,
     created_at: unixSeconds(m.createdAt),
     seq: m.seq,
+    // Only when the sender gave one: lets it match its pending message to the stored one.
+    ...(m.clientMsgId !== null ? { client_msg_id: m.clientMsgId } : {}),
   };
 }
 
@@ -32,6 +34,7 @@ export function restMessage(m: Message) {
     body: m.text,
     created_at: iso(m.createdAt),
     seq: m.seq,
+    ...(m.clientMsgId !== null ? { client_msg_id: m.clientMsgId } : {}),
   };
 }
 

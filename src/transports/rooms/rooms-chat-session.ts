@@ -2,11 +2,12 @@ import type { RawData, WebSocket } from 'ws';
 import type { ChatCore } from '../../core/chat-core.js';
 import type { Page } from '../../core/paging.js';
 import type { DomainEvent, MessageCreated, TypingChanged } from '../../domain/events.js';
-import { isChatError } from '../../domain/errors.js';
+import { badRequest, isChatError } from '../../domain/errors.js';
 import { displayName } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
+import { FrameQueue } from '../shared/frame-queue.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import type { NameBook } from './name-book.js';
 import { CLOSE_DELETED, CLOSE_REMOVED, errorFrame, MAX_QUEUED_FRAMES, parseClientFrame, unknownType } from './rooms-frames.js';
@@ -48,8 +49,7 @@ function encodeTyping(event: TypingChanged, names: NameBook): string {
 export class RoomsChatSession implements Session {
   readonly dialect = 'rooms' as const;
   private held: DomainEvent[] | null = [];
-  private frames: Promise<void> = Promise.resolve();
-  private queued = 0;
+  private readonly frames = new FrameQueue(MAX_QUEUED_FRAMES);
 
   constructor(
     readonly id: string,
@@ -135,30 +135,27 @@ export class RoomsChatSession implements Session {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (this.queued >= MAX_QUEUED_FRAMES) {
-      sendBounded(this.ws, JSON.stringify({ type: 'error', error: 'Too many frames in flight' }));
-      return;
-    }
-    this.queued++;
-    // One frame at a time: two messages from one socket are stored in the order they were sent.
-    this.frames = this.frames
-      .then(() => this.process(data, isBinary))
-      .catch((err: unknown) => {
-        sendBounded(this.ws, errorFrame(err, this.deps.log));
-      })
-      .finally(() => {
-        this.queued--;
-      });
+    const queued = this.frames.push(
+      () => this.process(data, isBinary),
+      (err) => sendBounded(this.ws, errorFrame(err, this.deps.log)),
+    );
+    if (!queued) sendBounded(this.ws, JSON.stringify({ type: 'error', error: 'Too many frames in flight' }));
   }
 
   private async process(data: RawData, isBinary: boolean): Promise<void> {
     const frame = parseClientFrame(data, isBinary);
     const { core } = this.deps;
     switch (frame['type']) {
-      case 'message':
+      case 'message': {
         // `author` is ignored: the sender is the authenticated user (SPEC "Authority").
-        await core.sendMessage(this.userId, { chatId: this.chatId, text: frame['text'] });
+        // `client_msg_id` makes a resend idempotent: a retry stores nothing and is answered by
+        // the original `message` frame, to this socket only (nobody else sees it twice).
+        const clientMsgId = frame['client_msg_id'];
+        if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') throw badRequest('client_msg_id must be a string');
+        const { replay } = await core.sendMessage(this.userId, { chatId: this.chatId, text: frame['text'], clientMsgId });
+        if (replay) this.handle(replay);
         return;
+      }
       case 'typing':
         await core.setTyping(this.userId, this.chatId, true);
         return;

@@ -22,6 +22,8 @@ export interface WireMessage {
   readonly text: string;
   readonly author: WireAuthor;
   readonly time: string;
+  /** Only when the sender gave one (idempotent send): the client's own id for the message. */
+  readonly client_msg_id?: string;
 }
 
 export function wireTime(ms: number): string {
@@ -36,6 +38,7 @@ export function wireMessage(message: Message, authorName: string, type: 'message
     text: message.text,
     author: { id: wireUserId(message.senderId), name: authorName },
     time: wireTime(message.createdAt),
+    ...(message.clientMsgId !== null ? { client_msg_id: message.clientMsgId } : {}),
   };
 }
 

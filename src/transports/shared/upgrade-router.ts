@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>) => void;
@@ -17,6 +18,12 @@ interface Route {
 export class UpgradeRouter {
   private readonly routes: Route[] = [];
   private readonly claimed: ((path: string) => boolean)[] = [];
+
+  /**
+   * @param handshakeTimeoutMs an upgrade whose handler has not completed the WebSocket handshake
+   * (token check included) within this long is dropped; `ws` clears the timer once upgraded.
+   */
+  constructor(private readonly handshakeTimeoutMs = 0) {}
 
   /** `pattern` like `/api/v1/chat/:id`; a `:name` segment matches one path segment. */
   add(pattern: string, handler: UpgradeHandler): void {
@@ -58,6 +65,7 @@ export class UpgradeRouter {
           rejectUpgrade(socket, 400, 'Bad Request');
           return;
         }
+        if (this.handshakeTimeoutMs > 0) (socket as Socket).setTimeout?.(this.handshakeTimeoutMs, () => socket.destroy());
         route.handler(req, socket, head, params);
         return;
       }

@@ -28,6 +28,11 @@ export class WsGateway {
   private readonly timer: NodeJS.Timeout;
   private readonly limits: BufferLimits;
 
+  /** The hard per-connection buffer cap (MAX_BUFFERED_BYTES), for transports that buffer elsewhere (SockJS, Socket.IO). */
+  get maxBufferedBytes(): number {
+    return this.limits.hard;
+  }
+
   constructor(options: { maxFrameBytes: number; maxBufferedBytes?: number; pingIntervalMs?: number }) {
     const hard = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.limits = { soft: Math.floor(hard / 8), hard };
@@ -98,14 +103,25 @@ export class WsGateway {
 export function sendBounded(ws: WebSocket, data: string | Buffer, ephemeral = false): boolean {
   if (ws.readyState !== WebSocket.OPEN) return false;
   const limits = limitsOf.get(ws) ?? defaultLimits;
-  const queued = ws.bufferedAmount;
-  if (queued > limits.hard) {
+  const verdict = bufferVerdict(ws.bufferedAmount, limits.hard, ephemeral);
+  if (verdict === 'close') {
     ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
     // A peer that reads nothing will not read the close frame either.
     setTimeout(() => ws.terminate(), 1000).unref();
     return false;
   }
-  if (ephemeral && queued > limits.soft) return false;
+  if (verdict === 'drop') return false;
   ws.send(data);
   return true;
+}
+
+/**
+ * The one buffering rule, for any transport that can tell how much it has queued for a peer:
+ * past `hard` bytes the connection is closed as a slow consumer; past `hard / 8` ephemeral
+ * events (typing, presence) are dropped; otherwise the data is sent.
+ */
+export function bufferVerdict(queued: number, hard: number, ephemeral: boolean): 'send' | 'drop' | 'close' {
+  if (queued > hard) return 'close';
+  if (ephemeral && queued > Math.floor(hard / 8)) return 'drop';
+  return 'send';
 }

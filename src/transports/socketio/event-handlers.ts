@@ -37,7 +37,10 @@ async function encodeMessages(core: ChatCore, messages: readonly Message[]): Pro
 const sendMessage: Handler = async ({ core, user }, payload) => {
   const body = fields(payload);
   const chatId = parseId(body['chatId'], 'chatId');
-  const { message } = await core.sendMessage(user.id, { chatId, text: body['text'] });
+  const clientMsgId = body['clientMsgId'];
+  if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') throw badRequest('clientMsgId must be a string');
+  // A retry (same clientMsgId) acks the original message; no second `new_message` goes out.
+  const { message } = await core.sendMessage(user.id, { chatId, text: body['text'], clientMsgId });
   // The current profile (cached by the core), as `new_message` carries it, not the one of connect time.
   const sender = (await core.usersById([user.id])).get(user.id) ?? user;
   return { success: true, message: toSocketIoMessage(message, sender) };

@@ -17,6 +17,8 @@ export interface SocketIoMessage {
   readonly chatId: string;
   readonly createdAt: string;
   readonly user: SocketIoUser;
+  /** Only when the sender gave one (idempotent send). */
+  readonly clientMsgId?: string;
 }
 
 type Profile = Pick<SenderProfile, 'id' | 'username' | 'name' | 'firstName' | 'lastName' | 'email'>;
@@ -40,5 +42,6 @@ export function toSocketIoMessage(message: Message, sender: Profile | undefined)
     chatId: String(message.chatId),
     createdAt: new Date(message.createdAt).toISOString(),
     user,
+    ...(message.clientMsgId !== null ? { clientMsgId: message.clientMsgId } : {}),
   };
 }

@@ -34,6 +34,9 @@ export function socketioDialect(): Dialect {
         // SPEC: a dead connection is found within 30 s (ping every 20 s, 10 s to answer).
         pingInterval: 20_000,
         pingTimeout: 10_000,
+        // HANDSHAKE_TIMEOUT_MS: an engine.io connection that never sends its Socket.IO CONNECT
+        // (where the token travels) is closed after this long.
+        connectTimeout: ctx.config.handshakeTimeoutMs,
         // Browsers on any origin may connect: auth is a bearer token, never a cookie.
         cors: { origin: true, credentials: false },
       });
@@ -72,10 +75,19 @@ function onConnection(ctx: DialectContext, socket: Socket): void {
   const user = socket.data.user as User;
   const sink: SocketIoSink = {
     emit: (event, payload) => socket.emit(event, payload),
-    disconnect: (close) => socket.disconnect(close),
+    disconnect: (close) => {
+      socket.disconnect(close);
+      // engine.io waits for its write buffer to drain before closing, which a peer that reads
+      // nothing never lets happen: drop the transport a second later (as the gateway does).
+      setTimeout(() => {
+        const conn = socket.conn as unknown as { readyState: string; transport?: { socket?: { terminate?: () => void } } };
+        if (conn.readyState !== 'closed') conn.transport?.socket?.terminate?.();
+      }, 1000).unref();
+    },
     backlog: () => queuedPackets(socket),
+    backlogBytes: () => queuedBytes(socket),
   };
-  const session = new SocketIoSession(ctx.registry.newSessionId(), user.id, sink);
+  const session = new SocketIoSession(ctx.registry.newSessionId(), user.id, sink, ctx.ws.maxBufferedBytes);
   const events: EventContext = { core: ctx.core, user, session };
   const log = ctx.log.child({ userId: user.id, sessionId: session.id });
   const added = ctx.registry.add(session);
@@ -100,6 +112,16 @@ function onConnection(ctx: DialectContext, socket: Socket): void {
 function queuedPackets(socket: Socket): number {
   const buffer = (socket.conn as unknown as { writeBuffer?: unknown }).writeBuffer;
   return Array.isArray(buffer) ? buffer.length : 0;
+}
+
+/** engine.io's queued packet data plus what the websocket transport's socket still holds. */
+function queuedBytes(socket: Socket): number {
+  const conn = socket.conn as unknown as { writeBuffer?: { data?: unknown }[]; transport?: { socket?: { bufferedAmount?: number } } };
+  let n = 0;
+  if (Array.isArray(conn.writeBuffer)) for (const p of conn.writeBuffer) if (typeof p.data === 'string') n += p.data.length;
+  const ws = conn.transport?.socket;
+  if (ws && typeof ws.bufferedAmount === 'number') n += ws.bufferedAmount;
+  return n;
 }
 
 function failure(log: Logger, event: string, err: unknown): unknown {

@@ -9,6 +9,8 @@ export interface SocketIoSink {
   disconnect(close?: boolean): unknown;
   /** Packets queued for this client and not yet written to its transport. */
   backlog(): number;
+  /** Bytes queued for this client (engine.io's write buffer plus the transport socket's). */
+  backlogBytes?(): number;
 }
 
 /**
@@ -31,6 +33,8 @@ export class SocketIoSession implements Session {
     readonly id: string,
     readonly userId: string,
     private readonly socket: SocketIoSink,
+    /** MAX_BUFFERED_BYTES: past it the connection is closed like past SLOW_CONSUMER_PACKETS. */
+    private readonly maxBufferedBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   join(chatId: number): boolean {
@@ -51,7 +55,7 @@ export class SocketIoSession implements Session {
     switch (event.type) {
       case 'message.created': {
         if (!this.joined.has(event.chatId)) return false;
-        if (this.socket.backlog() > SLOW_CONSUMER_PACKETS) {
+        if (this.socket.backlog() > SLOW_CONSUMER_PACKETS || (this.socket.backlogBytes?.() ?? 0) > this.maxBufferedBytes) {
           this.close();
           return false;
         }

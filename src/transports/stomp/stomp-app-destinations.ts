@@ -1,5 +1,6 @@
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId, parsePage } from '../../core/paging.js';
+import type { MessageCreated } from '../../domain/events.js';
 import type { EncodedBody } from './stomp-events.js';
 import { StompProtocolError } from './stomp-frame.js';
 import { renderMessage } from './stomp-render.js';
@@ -11,18 +12,31 @@ export type AppAction = 'sendMessage' | 'typing' | 'loadHistory';
  * (membership was checked by the caller). `loadHistory` returns the HISTORY body for the
  * user's `/user/queue/history`; the others return null (their effects come back as events).
  */
-export async function runAppDestination(core: ChatCore, userId: string, chatId: number, action: AppAction, raw: Buffer): Promise<EncodedBody | null> {
+export async function runAppDestination(
+  core: ChatCore,
+  userId: string,
+  chatId: number,
+  action: AppAction,
+  raw: Buffer,
+  onRetry: (replay: MessageCreated) => void = () => {},
+): Promise<EncodedBody | null> {
   const body = parseJson(raw);
   switch (action) {
     case 'sendMessage': {
       const input = asObject(body, 'sendMessage');
       const replyRaw = input['replyToMessageId'];
-      await core.sendMessage(userId, {
+      const clientMessageId = input['clientMessageId'];
+      if (clientMessageId !== undefined && clientMessageId !== null && typeof clientMessageId !== 'string') {
+        throw new StompProtocolError('Invalid clientMessageId', 'clientMessageId must be a string');
+      }
+      const { replay } = await core.sendMessage(userId, {
         chatId,
         text: input['content'],
         kind: input['type'] === undefined || input['type'] === null ? undefined : (input['type'] as string),
         replyTo: replyRaw === undefined || replyRaw === null ? null : parseId(replyRaw, 'replyToMessageId'),
+        clientMsgId: clientMessageId,
       });
+      if (replay) onRetry(replay);
       return null;
     }
     case 'typing': {

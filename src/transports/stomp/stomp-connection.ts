@@ -277,7 +277,9 @@ export class StompConnection implements Session {
     const match = APP_CHAT.exec(destination);
     if (!match) throw new StompProtocolError('Unknown destination', `Cannot send to ${destination}; use /app/chat/{chatId}/sendMessage, /typing or /loadHistory`);
     const chatId = await this.access(match[1], destination);
-    const history = await runAppDestination(this.deps.core, this.userId, chatId, match[2] as AppAction, frame.body);
+    // A retried sendMessage (same clientMessageId) is published to nobody: this connection alone
+    // gets the original MESSAGE again on its chat subscription.
+    const history = await runAppDestination(this.deps.core, this.userId, chatId, match[2] as AppAction, frame.body, (replay) => this.handle(replay));
     if (history) for (const session of this.deps.registry.sessionsOf(this.userId)) if (session instanceof StompConnection) session.deliverHistory(history);
   }
 

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import type { Dialect, DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
-import { sendBounded } from '../shared/ws-gateway.js';
+import { bufferVerdict, CLOSE_SLOW_CONSUMER, sendBounded } from '../shared/ws-gateway.js';
 import { StompConnection, type StompDeps, type StompOptions } from './stomp-connection.js';
 import { registerStompRestRoutes } from './stomp-rest-routes.js';
 
@@ -31,7 +31,7 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       const options: StompOptions = {
         heartbeatMs: 10_000,
         incompleteFrameMs: 2_000,
-        connectTimeoutMs: 10_000,
+        connectTimeoutMs: ctx.config.handshakeTimeoutMs,
         ...overrides,
         maxFrameBytes: ctx.config.maxFrameBytes,
       };
@@ -78,9 +78,19 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
             deps,
             {
               transport: 'sockjs',
-              send: (data) => sock.readyState === 1 && sock.write(data) !== false,
+              send: (data, ephemeral) => {
+                if (sock.readyState !== 1) return false;
+                // SockJS queues without bound (send_buffer, then the response stream): same cap as the gateway's.
+                const verdict = bufferVerdict(sockjsBuffered(sock), ctx.ws.maxBufferedBytes, ephemeral);
+                if (verdict === 'close') {
+                  conn.transportClosed();
+                  closeSlowSockJs(sock);
+                  return false;
+                }
+                return verdict === 'send' && sock.write(data) !== false;
+              },
               // Polling transports flush on the next poll: give the last frames time to leave.
-              close: (code, reason) => setTimeout(() => sock.close(String(code), reason), SOCKJS_CLOSE_DELAY_MS).unref(),
+              close: (code, reason) => setTimeout(() => sock.close(code as unknown as string, reason), SOCKJS_CLOSE_DELAY_MS).unref(),
             },
             tokenFromRequest({}, sock.url),
           ),
@@ -122,4 +132,29 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       connections.clear();
     },
   };
+}
+
+interface SockJsInternals {
+  _session?: { send_buffer?: string[]; recv?: { connection?: { writableLength?: number }; response?: { connection?: { writableLength?: number } } } | null };
+}
+
+/** Bytes SockJS holds for this client: its session's unsent frames plus the transport socket's queue. */
+function sockjsBuffered(sock: sockjs.Connection): number {
+  const session = (sock as unknown as SockJsInternals)._session;
+  if (!session) return 0;
+  let n = 0;
+  for (const frame of session.send_buffer ?? []) n += frame.length;
+  const recv = session.recv;
+  const socket = recv?.connection ?? recv?.response?.connection;
+  if (socket && typeof socket.writableLength === 'number') n += socket.writableLength;
+  return n;
+}
+
+/** 1013 like the WebSocket dialects; a peer that reads nothing will not read the close either. */
+function closeSlowSockJs(sock: sockjs.Connection): void {
+  const session = (sock as unknown as SockJsInternals)._session;
+  const recv = session?.recv;
+  const socket = (recv?.connection ?? recv?.response?.connection) as { destroy?: () => void } | undefined;
+  sock.close(CLOSE_SLOW_CONSUMER as unknown as string, 'slow consumer');
+  setTimeout(() => socket?.destroy?.(), 1000).unref();
 }

@@ -1,6 +1,6 @@
 import type { DomainEvent, MessageCreated } from '../../domain/events.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
-import { preview, renderMessage } from './stomp-render.js';
+import { preview, renderSentMessage } from './stomp-render.js';
 
 /** A JSON body serialized once per event, with its byte length for `content-length`. */
 export interface EncodedBody {
@@ -17,7 +17,7 @@ const encoded = (value: unknown): EncodedBody => {
 export const envelope = (type: string, chatId: number, timestamp: number, payload: unknown): EncodedBody => encoded({ type, chatId, timestamp, payload });
 
 export function messageBody(event: MessageCreated): EncodedBody {
-  return encodeOnce(event, 'stomp:MESSAGE', () => envelope('MESSAGE', event.chatId, event.message.createdAt, renderMessage(event.message)));
+  return encodeOnce(event, 'stomp:MESSAGE', () => envelope('MESSAGE', event.chatId, event.message.createdAt, renderSentMessage(event.message)));
 }
 
 export function newMessageBody(event: MessageCreated): EncodedBody {

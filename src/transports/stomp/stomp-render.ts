@@ -15,6 +15,8 @@ export function renderMessage(m: Message) {
     createdAt: iso(m.createdAt),
     type: m.kind,
     replyToMessageId: m.replyTo,
+    /** Per-chat 1, 2, 3 … (an addition): catch-up and read receipts compare it with `readSeq`. */
+    seq: m.seq,
   };
 }
 
@@ -29,7 +31,8 @@ export function renderChat(summary: ChatSummary, members: readonly MemberView[],
     description: chat.description,
     avatarUrl: chat.type === 'private' ? (other?.user.avatarUrl ?? chat.avatarUrl) : chat.avatarUrl,
     lastMessage: lastMessage ? { id: String(lastMessage.id), content: lastMessage.text, senderId: lastMessage.senderId } : null,
-    participants: members.map((m) => ({ userId: m.user.id, role: m.member.role })),
+    // `readSeq` (an addition): every message with seq ≤ it is read by that participant.
+    participants: members.map((m) => ({ userId: m.user.id, role: m.member.role, readSeq: m.member.readSeq })),
     unreadCount: summary.unreadCount,
     createdAt: iso(chat.createdAt),
     updatedAt: iso(chat.updatedAt),
@@ -40,4 +43,10 @@ export function renderChat(summary: ChatSummary, members: readonly MemberView[],
 export function preview(text: string, n = 50): string {
   const points = [...text];
   return points.length <= n ? text : points.slice(0, n).join('');
+}
+
+/** A message as sent back to its sender's echo paths: plus `clientMessageId` when the sender gave one (idempotent send). */
+export function renderSentMessage(m: Message) {
+  const rendered = renderMessage(m);
+  return m.clientMsgId !== null ? { ...rendered, clientMessageId: m.clientMsgId } : rendered;
 }

@@ -3,7 +3,7 @@ import type { ChatCore } from '../../core/chat-core.js';
 import { parseId, parsePage, parseUserId } from '../../core/paging.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
-import { renderChat, renderMessage } from './stomp-render.js';
+import { renderChat, renderMessage, renderSentMessage } from './stomp-render.js';
 
 const tags = ['stomp'];
 const chatParams = { type: 'object', properties: { chatId: { type: 'string' } }, required: ['chatId'] } as const;
@@ -104,19 +104,21 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     '/api/chats/:chatId/messages',
     {
       preHandler: authenticate,
-      schema: { tags, summary: 'Send a message', params: chatParams, body: { type: 'object', properties: { content: { type: 'string' }, type: { type: 'string' }, replyToMessageId: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] } }, required: ['content'] } },
+      schema: { tags, summary: 'Send a message', params: chatParams, body: { type: 'object', properties: { content: { type: 'string' }, type: { type: 'string' }, replyToMessageId: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] }, clientMessageId: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['content'] } },
     },
     async (request, reply) => {
       const chatId = parseId(param(request, 'chatId'), 'chatId');
       const input = body(request);
       const replyRaw = input['replyToMessageId'];
-      const { message } = await core.sendMessage(actor(request).id, {
+      const { message, created } = await core.sendMessage(actor(request).id, {
         chatId,
         text: input['content'],
         kind: input['type'] === undefined ? undefined : (input['type'] as string),
         replyTo: replyRaw === undefined || replyRaw === null ? null : parseId(replyRaw, 'replyToMessageId'),
+        clientMsgId: input['clientMessageId'] as string | undefined,
       });
-      return reply.status(201).send(renderMessage(message));
+      // A retry with the same clientMessageId: the original, 200 instead of 201, no new event.
+      return reply.status(created ? 201 : 200).send(renderSentMessage(message));
     },
   );
 

@@ -1,0 +1,218 @@
+// Chats and history: the list, paging, catch-up after a reconnect, read cursors, people.
+import { api, ApiError } from './api.js';
+import { stopTyping } from './composer.js';
+import { normalizeMessage } from './format.js';
+import { addMessages, lastSeq, noteRead, peerOf, state, upsertChat } from './state.js';
+import { $, errorText, openChatVisible, renderAll, runtime, setConnStatus, toast } from './ui.js';
+import { renderChat, renderHeader, renderList, renderMessages, renderNoChat } from './views.js';
+
+const PAGE = 50;
+let syncing = null;
+const pendingUsers = new Map();
+
+// ---------- users and presence ----------
+
+/** Resolves names of user ids we have not seen, then re-renders. */
+export function learnUsers(ids) {
+  const missing = [...new Set(ids)].filter((id) => id && !state.users.has(id) && !pendingUsers.has(id) && id !== state.me?.id);
+  for (const id of missing) {
+    const p = api
+      .user(id)
+      .then((u) => state.users.set(id, { id, username: u.username ?? null, name: u.name ?? u.username ?? id }))
+      .catch(() => state.users.set(id, { id, username: null, name: `User ${id}` }))
+      .finally(() => pendingUsers.delete(id));
+    pendingUsers.set(id, p);
+  }
+  if (missing.length) Promise.allSettled([...pendingUsers.values()]).then(renderAll);
+}
+
+export async function loadPresence(userIds) {
+  await Promise.all(
+    [...new Set(userIds)]
+      .filter((id) => id && id !== state.me?.id)
+      .map(async (id) => {
+        try {
+          const p = await api.presence(id);
+          state.presence.set(id, { online: Boolean(p.online), lastSeen: typeof p.last_seen === 'number' ? p.last_seen * 1000 : null });
+        } catch {
+          // unknown or unreachable: leave it unknown
+        }
+      }),
+  );
+}
+
+// ---------- chats and history ----------
+
+/** Re-reads the chat list: new chats appear, removed ones go, counters and cursors refresh. */
+export async function refreshChats() {
+  const list = await api.chats();
+  if (state.connected) setConnStatus(null);
+  const seen = new Set();
+  const added = [];
+  for (const raw of list) {
+    const known = state.chats.has(String(raw.id));
+    const chat = upsertChat(raw);
+    seen.add(chat.id);
+    if (!known) added.push(chat);
+  }
+  // A chat someone else started: we had no presence for its peer yet (presence only flows between chat partners).
+  const newPeers = added.map(peerOf).filter((id) => id && !state.presence.has(id));
+  if (newPeers.length) loadPresence(newPeers).then(renderAll);
+  for (const id of [...state.chats.keys()]) {
+    if (!seen.has(id)) {
+      state.chats.delete(id);
+      if (state.openId === id) closeChat();
+    }
+  }
+  const people = [...state.chats.values()].flatMap((c) => c.participants.map((p) => p.userId));
+  learnUsers(people);
+  const open = state.openId && state.chats.get(state.openId);
+  if (open && needsRead(open) && openChatVisible()) markRead(open);
+  renderAll();
+}
+
+let refreshQueued = null;
+export function scheduleRefresh() {
+  refreshQueued ??= setTimeout(() => {
+    refreshQueued = null;
+    refreshChats().catch(() => {});
+  }, 150);
+}
+
+/** The newest page of a chat, then older pages until we reach what we hold: nothing skipped. */
+export async function catchUp(chat) {
+  const since = lastSeq(chat);
+  const fresh = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = (await api.messages(chat.id, PAGE, offset)).map((m) => normalizeMessage(m, chat.id));
+    fresh.push(...page);
+    const reached = page.some((m) => chat.ids.has(m.id) || (m.seq !== null && since > 0 && m.seq <= since));
+    if (page.length < PAGE || reached) break;
+    if (offset >= 20 * PAGE) {
+      // Too far behind to stitch: start over from the newest page.
+      chat.messages = [];
+      chat.ids.clear();
+      chat.hasMore = true;
+      fresh.splice(0, fresh.length - PAGE);
+      break;
+    }
+  }
+  return addMessages(chat, fresh);
+}
+
+async function loadInitial(chat) {
+  const page = (await api.messages(chat.id, PAGE, 0)).map((m) => normalizeMessage(m, chat.id));
+  addMessages(chat, page);
+  chat.hasMore = page.length === PAGE;
+  chat.loaded = true;
+  learnUsers(page.map((m) => m.senderId));
+}
+
+export async function loadOlder(chat) {
+  if (!chat.loaded || !chat.hasMore || chat.loadingOlder) return;
+  chat.loadingOlder = true;
+  try {
+    // Offsets count back from the newest; we hold a contiguous run up to the newest.
+    const page = (await api.messages(chat.id, PAGE, chat.messages.length)).map((m) => normalizeMessage(m, chat.id));
+    addMessages(chat, page);
+    chat.hasMore = page.length === PAGE;
+    learnUsers(page.map((m) => m.senderId));
+    if (state.openId === chat.id) renderMessages(chat);
+  } catch (err) {
+    toast(errorText(err));
+  } finally {
+    chat.loadingOlder = false;
+  }
+}
+
+/**
+ * After every (re)connect: the list, then what each loaded chat missed, then presence. A sync
+ * asked for while one runs runs again after it, so a drop during a sync is caught up too.
+ */
+let syncAgain = false;
+export function sync() {
+  if (syncing) {
+    syncAgain = true;
+    return syncing;
+  }
+  syncing = (async () => {
+    const started = Date.now();
+    try {
+      await refreshChats();
+      for (const chat of state.chats.values()) {
+        if (chat.loaded) await catchUp(chat);
+        // Sends that never came back while the socket was down are marked for a retry.
+        for (const p of chat.pending) if (!p.failed && p.at < started) p.failed = 'connection lost';
+      }
+      const open = state.openId && state.chats.get(state.openId);
+      const people = [...state.chats.values()].map(peerOf).filter(Boolean);
+      if (open && open.type === 'group') people.push(...open.participants.map((p) => p.userId));
+      await loadPresence(people);
+      if (open && openChatVisible() && needsRead(open)) markRead(open);
+      renderAll();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) setConnStatus('Offline — retrying…');
+    } finally {
+      syncing = null;
+      if (syncAgain) {
+        syncAgain = false;
+        sync();
+      }
+    }
+  })();
+  return syncing;
+}
+
+export async function openChat(id, { focus = true } = {}) {
+  const chat = state.chats.get(id);
+  if (!chat) return;
+  if (state.openId && state.openId !== id) stopTyping();
+  state.openId = id;
+  $('app-view').dataset.pane = 'chat';
+  if (location.hash !== `#/chat/${id}`) history.replaceState(null, '', `#/chat/${id}`);
+  renderList();
+  renderChat(chat, { forceBottom: true });
+  if (focus) $('composer-text').focus();
+  try {
+    if (!chat.loaded) await loadInitial(chat);
+    else await catchUp(chat);
+  } catch (err) {
+    toast(errorText(err));
+  }
+  if (state.openId !== id) return;
+  if (chat.type === 'group') loadPresence(chat.participants.map((p) => p.userId)).then(() => state.openId === id && renderHeader(chat));
+  renderChat(chat, { forceBottom: true });
+  if (openChatVisible() && needsRead(chat)) markRead(chat);
+}
+
+export function closeChat() {
+  stopTyping();
+  state.openId = null;
+  $('app-view').dataset.pane = 'list';
+  history.replaceState(null, '', '#/');
+  renderNoChat();
+  renderList();
+}
+
+/** Something by someone else is past our read cursor (or the server counts it unread). */
+export function needsRead(chat) {
+  if (chat.unreadCount > 0) return true;
+  const mine = chat.readSeqs.get(state.me.id) ?? 0;
+  return chat.messages.some((m) => m.seq !== null && m.seq > mine && m.senderId !== state.me.id);
+}
+
+export function markRead(chat) {
+  chat.unreadCount = 0;
+  const seq = lastSeq(chat);
+  if (seq) noteRead(chat, state.me.id, seq);
+  if (!runtime.live?.send('read', { conversation_id: chat.id })) api.markRead(chat.id).catch(() => {});
+  renderList();
+}
+
+let readTimer = null;
+export function markReadSoon(chat) {
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => {
+    if (state.openId === chat.id && openChatVisible()) markRead(chat);
+  }, 200);
+}
