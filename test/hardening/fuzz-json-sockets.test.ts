@@ -242,7 +242,7 @@ describe.each(backends)('JSON socket fuzzing on %s', (backend) => {
         fc.constantFrom('fuzzer', 'outsider', 'none'),
         fc.array(fc.tuple(fc.constantFrom('limit', 'offset', 'x'), fc.oneof(nastyString, fc.integer({ min: -2, max: 300 }).map(String))), { maxLength: 3 }),
         async (prefix, id, who, query) => {
-          const q = new URLSearchParams(query.map(([k, v]) => [k, wellFormed(v)]));
+          const q = new URLSearchParams(query.map(([k, v]): [string, string] => [k, wellFormed(v)]));
           if (who !== 'none') q.set('token', who === 'fuzzer' ? w.fuzzer.token : w.outsider.token);
           const url = `${w.t.wsUrl}${prefix}${id}${prefix === '/ws/chat/' ? '/' : ''}?${q}`;
           let socket: JsonSocket;
