@@ -392,7 +392,7 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
     ];
     for (const user of [w.outsider, w.removed, w.member]) {
       const s = io(w.t.url, { auth: { token: user.token }, transports: ['websocket'], reconnection: false, forceNew: true });
-      await new Promise((r) => s.once('connect', r));
+      await new Promise<void>((r) => s.once('connect', () => r()));
       for (const [event, payload] of events) {
         const ack = await s.timeout(5000).emitWithAck(event, payload);
         if (user === w.member) expect(ack.success, `${event} as member`).toBe(true);
