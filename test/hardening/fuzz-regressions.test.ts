@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.js';
-import { registerUser, startServer, type TestServer, type TestUser } from '../support/test-server.js';
+import { api, registerUser, startServer, type TestServer, type TestUser } from '../support/test-server.js';
+import { JsonSocket } from '../support/ws-client.js';
 
 /** Bugs the fuzzers found, pinned as plain examples. */
 describe.each(backends)('fuzz findings on %s', (backend) => {
@@ -23,5 +24,21 @@ describe.each(backends)('fuzz findings on %s', (backend) => {
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'Malformed multipart body' });
+  });
+
+  it('a NUL character in a message is refused (400) on every backend, and never fails the other sends of its batch', async () => {
+    const core = t.server.core;
+    const rest = await api(t, owner, 'POST', `/api/chats/${group}/messages`, { content: 'a\u0000b' });
+    expect(rest.status).toBe(400);
+    expect(rest.body).toEqual({ error: 'Message text must not contain NUL characters' });
+    expect((await api(t, owner, 'POST', `/api/chats/${group}/messages`, { content: 'ok', type: 'T\u0000' })).status).toBe(400);
+    const hub = await JsonSocket.open(`${t.wsUrl}/api/v1/ws`, { token: owner.token });
+    hub.send({ type: 'message', data: { conversation_id: String(group), body: '\u0000' } });
+    expect((await hub.next((f) => f.type === 'error')).data.error).toBe('Message text must not contain NUL characters');
+    hub.close();
+    // Sends accepted together are committed together: a bad one must not take the good ones down.
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => core.sendMessage(owner.id, { chatId: group, text: i % 2 ? `good ${i}` : `bad\u0000${i}` })));
+    expect(results.filter((r, i) => i % 2 === 1 && r.status === 'fulfilled')).toHaveLength(10);
+    expect(results.filter((r, i) => i % 2 === 0 && r.status === 'rejected')).toHaveLength(10);
   });
 });
