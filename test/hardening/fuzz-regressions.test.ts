@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.js';
-import { api, registerUser, startServer, type TestServer, type TestUser } from '../support/test-server.js';
+import { api, registerUser, startServer, tokenFor, type TestServer, type TestUser } from '../support/test-server.js';
 import { JsonSocket } from '../support/ws-client.js';
 
 /** Bugs the fuzzers found, pinned as plain examples. */
@@ -40,5 +40,28 @@ describe.each(backends)('fuzz findings on %s', (backend) => {
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => core.sendMessage(owner.id, { chatId: group, text: i % 2 ? `good ${i}` : `bad\u0000${i}` })));
     expect(results.filter((r, i) => i % 2 === 1 && r.status === 'fulfilled')).toHaveLength(10);
     expect(results.filter((r, i) => i % 2 === 0 && r.status === 'rejected')).toHaveLength(10);
+  });
+
+  it('a NUL character in a user id or a token is a 400 / 401, never a 500', async () => {
+    const nul = encodeURIComponent('a\u0000b');
+    for (const [method, path] of [
+      ['GET', `/api/v1/chat/presence/${nul}`],
+      ['POST', `/api/chats/personal/${nul}`],
+      ['GET', `/api/chats/personal/${nul}/id`],
+      ['POST', `/api/v1/chat/${nul}`],
+      ['GET', `/api/v1/user/${nul}`],
+    ] as const) {
+      expect((await api(t, owner, method, path)).status, path).toBe(400);
+    }
+    expect((await api(t, owner, 'POST', `/api/v1/chat/direct/${nul}/send`, { body: 'hi' })).status).toBe(400);
+    expect((await api(t, owner, 'PUT', `/api/chats/${group}/participants`, { action: 'add', userId: 'a\u0000b' })).status).toBe(400);
+    expect((await api(t, owner, 'POST', '/api/chats', { type: 'group', name: 'g', participantIds: ['a\u0000b'] })).status).toBe(400);
+    const badSub = await tokenFor('x\u0000y');
+    expect((await api(t, { id: 'x', token: badSub, username: '' }, 'GET', '/auth/whoami')).status).toBe(401);
+    // A claim holding NUL is ignored; the rest of the token works.
+    const badClaims = await tokenFor('nul-claims', { username: 'u\u0000', name: 'n\u0000', email: 'e\u0000@x' });
+    const who = await api(t, { id: 'nul-claims', token: badClaims, username: '' }, 'GET', '/auth/whoami');
+    expect(who.status).toBe(200);
+    expect(who.body).toMatchObject({ id: 'nul-claims', username: null, email: null });
   });
 });
