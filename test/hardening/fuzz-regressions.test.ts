@@ -64,4 +64,22 @@ describe.each(backends)('fuzz findings on %s', (backend) => {
     expect(who.status).toBe(200);
     expect(who.body).toMatchObject({ id: 'nul-claims', username: null, email: null });
   });
+
+  it('a NUL character in a name, description, profile field or login is a 400/401, never a 500', async () => {
+    const form = (json: unknown): FormData => {
+      const f = new FormData();
+      f.set('json', JSON.stringify(json));
+      return f;
+    };
+    const post = (path: string, body: FormData) => fetch(`${t.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${owner.token}` }, body });
+    expect((await post('/api/v1/group', form({ name: 'g\u0000' }))).status).toBe(400);
+    expect((await post('/api/v1/group', form({ name: 'g', description: 'd\u0000' }))).status).toBe(400);
+    expect((await post('/api/v1/user', form({ description: 'd\u0000' }))).status).toBe(400);
+    expect((await post('/api/v1/user', form({ name: 'n\u0000' }))).status).toBe(400);
+    expect((await api(t, owner, 'POST', '/api/chats', { type: 'group', name: 'x\u0000y' })).status).toBe(400);
+    expect((await api(t, null, 'POST', '/auth/register', { username: 'nulname', password: 'correct horse battery', name: 'a\u0000' })).status).toBe(400);
+    expect((await api(t, null, 'POST', '/auth/register', { username: 'nulmail', password: 'correct horse battery', email: 'a\u0000@x.y' })).status).toBe(400);
+    expect((await api(t, null, 'POST', '/auth/login', { email: 'a\u0000@x.y', password: 'correct horse battery' })).status).toBe(401);
+    expect((await api(t, null, 'POST', '/auth/login', { username: 'a\u0000', password: 'correct horse battery' })).status).toBe(401);
+  });
 });
