@@ -123,6 +123,8 @@ export async function checkProperty<T>(name: string, property: fc.IAsyncProperty
 /** Strings that tend to break decoders: unicode, control characters, huge numbers, JSON-ish text. */
 export const nastyString = fc.oneof(
   fc.string({ maxLength: 40 }),
+  // Control characters inside otherwise ordinary text (U+0000 cannot be stored in PostgreSQL).
+  fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\u0001', '\u001f', '\u007f', '\u2028', '\ufeff'), fc.string({ maxLength: 10 })).map(([a, c, b]) => `${a}${c}${b}`),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.constantFrom(
