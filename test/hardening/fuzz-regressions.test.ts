@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.js';
 import { api, registerUser, startServer, tokenFor, type TestServer, type TestUser } from '../support/test-server.js';
 import { JsonSocket } from '../support/ws-client.js';
+import { waitFor } from '../support/wait.js';
+import WebSocket from 'ws';
 
 /** Bugs the fuzzers found, pinned as plain examples. */
 describe.each(backends)('fuzz findings on %s', (backend) => {
@@ -81,5 +83,18 @@ describe.each(backends)('fuzz findings on %s', (backend) => {
     expect((await api(t, null, 'POST', '/auth/register', { username: 'nulmail', password: 'correct horse battery', email: 'a\u0000@x.y' })).status).toBe(400);
     expect((await api(t, null, 'POST', '/auth/login', { email: 'a\u0000@x.y', password: 'correct horse battery' })).status).toBe(401);
     expect((await api(t, null, 'POST', '/auth/login', { username: 'a\u0000', password: 'correct horse battery' })).status).toBe(401);
+  });
+
+  it('stomp over SockJS: a non-string element in the SockJS message array is a protocol ERROR, not an internal error', async () => {
+    const ws = new WebSocket(`${t.wsUrl}/ws-chat/000/regress1/websocket`);
+    const got: string[] = [];
+    ws.on('message', (d: Buffer) => got.push(d.toString('utf8')));
+    await waitFor(() => got.includes('o'), 5000, 'sockjs open');
+    ws.send(JSON.stringify([`CONNECT\naccept-version:1.2\nhost:x\nAuthorization:Bearer ${owner.token}\n\n\u0000`]));
+    await waitFor(() => got.some((m) => m.includes('CONNECTED')), 5000, 'CONNECTED');
+    ws.send(JSON.stringify([null, { x: 1 }]));
+    const error = await waitFor(() => got.find((m) => m.includes('ERROR')), 5000, 'ERROR');
+    expect(error).toContain('message:Unknown command');
+    ws.terminate();
   });
 });
