@@ -237,6 +237,59 @@ describe.each(backends)('STOMP fuzzing on %s', (backend) => {
     await w.assertHealthy(before);
   });
 
+  it('STOMP over the SockJS websocket transport: random SockJS messages carrying random frames', async () => {
+    const outcomes = new Map<string, number>();
+    let session = 0;
+    await checkProperty(
+      'stomp sockjs',
+      fc.asyncProperty(
+        fc.oneof(
+          { weight: 4, arbitrary: inputArb().map((i) => JSON.stringify([i.bytes.toString('latin1')])) },
+          { weight: 1, arbitrary: fc.array(nastyString, { maxLength: 3 }).map((a) => JSON.stringify(a)) },
+          { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v) ?? '') },
+          { weight: 1, arbitrary: fc.oneof(nastyString, fc.constantFrom('[', '["a"', '"x"', '', '[1,2]', '[null]', '[["x"]]')) },
+        ),
+        async (message) => {
+          const ws = new WebSocket(`${w.t.wsUrl}/ws-chat/000/fz${++session}x/websocket`);
+          const got: string[] = [];
+          let closed = false;
+          ws.on('message', (d: Buffer) => got.push(d.toString('utf8')));
+          ws.on('close', () => {
+            closed = true;
+          });
+          ws.on('error', () => {});
+          try {
+            await waitFor(() => got.includes('o'), 5000, 'sockjs open');
+            ws.send(JSON.stringify([`CONNECT\naccept-version:1.2\nhost:x\nAuthorization:Bearer ${w.fuzzer.token}\n\n\u0000`]));
+            await waitFor(() => got.some((m) => m.includes('CONNECTED')), 5000, 'CONNECTED');
+            ws.send(message);
+            const probe = (n: number) => JSON.stringify([`SUBSCRIBE\nid:p${n}\ndestination:/user/queue/errors\nreceipt:p${n}\n\n\u0000`]);
+            const answered = () => got.some((m) => /receipt-id:p\d/.test(m));
+            const ended = () => closed || got.some((m) => m.startsWith('c[') || m.includes('ERROR\\n'));
+            for (let n = 0; n < 4 && !ended() && !answered(); n++) {
+              if (ws.readyState === WebSocket.OPEN) ws.send(probe(n));
+              await waitFor(() => ended() || answered(), 1000, 'probe').catch(() => undefined);
+            }
+            await waitFor(() => ended() || answered(), 3000, `outcome of ${message.slice(0, 200)}`);
+            const error = got.find((m) => m.includes('ERROR\\n'));
+            if (error) {
+              expect(error, message).toMatch(/message:/);
+              expect(error, message).not.toMatch(/Internal server error/);
+            }
+            const outcome = answered() ? 'alive' : error ? 'ERROR' : 'closed';
+            outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+          } finally {
+            ws.terminate();
+          }
+        },
+      ),
+      { seed: 0x570d, numRuns: 50 },
+    );
+    if (process.env['FUZZ_VERBOSE']) console.log(JSON.stringify([...outcomes]));
+    await w.assertHealthy(before);
+    expect(outcomes.get('alive') ?? 0).toBeGreaterThan(0);
+  }, 60_000);
+
   for (const connected of [true, false]) {
     it(`random frames ${connected ? 'after' : 'before'} CONNECT: ERROR+1002 or a live connection, never a crash`, async () => {
       const outcomes = new Map<string, number>();
