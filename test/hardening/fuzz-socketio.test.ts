@@ -192,4 +192,37 @@ describe.each(backends)('Socket.IO fuzzing on %s', (backend) => {
     expect(seen.get('send_message forbidden') ?? 0).toBeGreaterThan(0);
     await w.assertHealthy(before);
   }, 60_000);
+
+  it('long-polling transport: random POST bodies to a live Engine.IO session never get a 5xx', async () => {
+    const base = `${w.t.url}/socket.io/?EIO=4&transport=polling`;
+    const handshake = async (): Promise<string> => {
+      const open = await (await fetch(base)).text();
+      const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
+      const res = await fetch(`${base}&sid=${sid}`, { method: 'POST', body: `40${JSON.stringify({ token: w.fuzzer.token })}` });
+      expect(res.status).toBe(200);
+      return sid;
+    };
+    let sid = await handshake();
+    const statuses = new Map<number, number>();
+    await checkProperty(
+      'socket.io polling',
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(fc.oneof(fc.tuple(eventName, payload()).map(([n, p]) => `42${JSON.stringify([n, p])}`), nastyString.map(wellFormed), fc.constantFrom('1', '2', '3', '6', '40', '41', '4', 'b', 'bAAAA')), { minLength: 1, maxLength: 3 }).map((packets) => packets.join('\u001e')),
+          fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+        ),
+        fc.constantFrom('text/plain;charset=UTF-8', 'application/octet-stream', 'application/json'),
+        async (body, contentType) => {
+          const res = await fetch(`${base}&sid=${sid}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+          await res.text();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          expect(res.status, JSON.stringify(typeof body === 'string' ? body : [...body])).toBeLessThan(500);
+          if (res.status !== 200) sid = await handshake();
+        },
+      ),
+      { seed: 0x50c3, numRuns: 80 },
+    );
+    if (process.env['FUZZ_VERBOSE']) console.log(JSON.stringify([...statuses]));
+    await w.assertHealthy(before);
+  }, 60_000);
 });

@@ -174,7 +174,7 @@ export function idValue(ids: readonly number[]): fc.Arbitrary<unknown> {
     fc.constantFrom(...ids),
     fc.constantFrom(...ids.map(String)),
     fc.integer({ min: -5, max: 100_000 }),
-    fc.constantFrom<unknown>('0', '-1', '1.0', ' 1', '1 ', '0x1', '1e1', 1.5, null, true, [], {}, '9007199254740993', 9007199254740993),
+    fc.constantFrom<unknown>('0', '-1', '1.0', ' 1', '1 ', '0x1', '1e1', 1.5, null, true, [], {}, '9007199254740993', 9007199254740993, 2147483648, '999999999999999', 999999999999999),
     anyJson,
   );
 }
