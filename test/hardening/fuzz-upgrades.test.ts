@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.js';
+import { waitFor } from '../support/wait.js';
 import { checkProperty, nastyString, startFuzzWorld, wellFormed, type FuzzWorld } from './support/fuzz-kit.js';
 
 /**
@@ -106,6 +107,41 @@ describe.each(backends)('upgrade fuzzing on %s', (backend) => {
       { seed: 0x0b9e, numRuns: 200 },
     );
     if (process.env['FUZZ_VERBOSE']) console.log(JSON.stringify([...statuses].sort()));
+    await waitFor(() => w.t.server.registry.size === 0, 10_000, 'registry empty after the upgrades');
     await w.assertHealthy(before);
+  }, 60_000);
+
+  it('clients that vanish mid-handshake (partial request, reset during the token check) never crash the process', async () => {
+    await checkProperty(
+      'vanishing clients',
+      fc.asyncProperty(
+        fc.constantFrom(...MOUNTS),
+        fc.constantFrom(`token=${w.fuzzer.token}`, 'token=junk', ''),
+        fc.nat({ max: 400 }),
+        fc.nat({ max: 15 }),
+        fc.boolean(),
+        async (mount, query, cut, delayMs, reset) => {
+          const path = mount.replace('{chat}', String(w.sink)) + (query ? `?${query}` : '');
+          const request = `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v12.stomp\r\n\r\n`;
+          await new Promise<void>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => {
+              socket.write(request.slice(0, Math.min(cut, request.length)));
+              setTimeout(() => {
+                if (reset) socket.resetAndDestroy();
+                else socket.destroy();
+                resolve();
+              }, delayMs);
+            });
+            socket.on('error', () => resolve());
+          });
+        },
+      ),
+      { seed: 0x0b9f, numRuns: 150 },
+    );
+    // Every session of a vanished client leaves the registry (no leaked connections, presence right).
+    await waitFor(() => w.t.server.registry.size === 0, 10_000, 'registry empty after vanished clients');
+    await w.assertHealthy(before);
+    const health = await fetch(`${w.t.url}/readyz`);
+    expect(health.status).toBe(200);
   }, 60_000);
 });

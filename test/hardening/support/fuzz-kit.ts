@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { createLogger } from '../../../src/app/create-logger.js';
 import type { Backend } from '../../support/backends.js';
+import { waitFor } from '../../support/wait.js';
 import { registerUser, startServer, type StartOptions, type TestServer, type TestUser } from '../../support/test-server.js';
 
 /**
@@ -30,8 +31,11 @@ export interface FuzzWorld {
   snapshot(): Promise<string>;
   /** Puts the fuzzer back into `sink` if a fuzz case made it leave. */
   restoreSink(): Promise<void>;
-  /** `/healthz` answers 200, the seeded chats are as before, no error logs, no unhandled rejections. */
-  assertHealthy(before: string): Promise<void>;
+  /**
+   * `/healthz` answers 200, the seeded chats are as before, no error logs, no unhandled
+   * rejections; with `noSessions`, every connection the fuzzer opened has left the registry.
+   */
+  assertHealthy(before: string, options?: { noSessions?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,7 +96,8 @@ export async function startFuzzWorld(backend: Backend, options: StartOptions = {
       const m = await store.getMember(sinkChat, fuzzer.id);
       if (!m) await core.addMembers(owner.id, sinkChat, [fuzzer.id]);
     },
-    async assertHealthy(before: string) {
+    async assertHealthy(before: string, options: { noSessions?: boolean } = {}) {
+      if (options.noSessions) await waitFor(() => t.server.registry.size === 0, 10_000, 'every fuzzed connection to leave the registry');
       const health = await fetch(`${t.url}/healthz`);
       expect(health.status).toBe(200);
       expect(await snapshot()).toBe(before);
