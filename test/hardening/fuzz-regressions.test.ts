@@ -97,4 +97,13 @@ describe.each(backends)('fuzz findings on %s', (backend) => {
     expect(error).toContain('message:Unknown command');
     ws.terminate();
   });
+
+  it('a huge participant list is a 400 (at most 1000 users per call), not a database error', async () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => String(900_000 + i));
+    expect((await api(t, owner, 'POST', '/api/chats', { type: 'group', name: 'big', participantIds: ids(40_000) })).status).toBe(400);
+    expect((await api(t, owner, 'POST', `/api/v1/group/${group}/add`, { users: ids(40_000) })).status).toBe(400);
+    expect((await api(t, owner, 'DELETE', `/api/v1/group/${group}/delete`, { users: ids(40_000) })).status).toBe(400);
+    // Within the cap, unknown users are what they always were: a 404.
+    expect((await api(t, owner, 'POST', '/api/chats', { type: 'group', name: 'big', participantIds: ids(1000) })).status).toBe(404);
+  });
 });

@@ -23,8 +23,12 @@ function checkDescription(description: unknown): string | null {
   return description;
 }
 
+/** Users one call may name (group creation, add, remove): keeps every query within the databases' parameter limits. */
+export const MAX_USERS_PER_CALL = 1000;
+
 /** Every named user must exist: naming an unknown user is a 404 (SPEC). */
 export async function requireUsers(ctx: CoreContext, ids: readonly string[]): Promise<void> {
+  if (ids.length > MAX_USERS_PER_CALL) throw badRequest(`At most ${MAX_USERS_PER_CALL} users at a time`);
   const found = await ctx.users.getMany(ids);
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(`User ${missing} not found`);
