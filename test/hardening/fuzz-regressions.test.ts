@@ -106,4 +106,16 @@ describe.each(backends)('fuzz findings on %s', (backend) => {
     // Within the cap, unknown users are what they always were: a 404.
     expect((await api(t, owner, 'POST', '/api/chats', { type: 'group', name: 'big', participantIds: ids(1000) })).status).toBe(404);
   });
+
+  it('any store call carrying U+0000 is a bad request on PostgreSQL (the net under every path), found nothing on SQLite', async () => {
+    const store = t.server.store;
+    if (backend === 'postgres') {
+      await expect(store.getUser('a\u0000b')).rejects.toMatchObject({ code: 'bad_request' });
+      await expect(store.findUserByUsername('a\u0000b')).rejects.toMatchObject({ code: 'bad_request' });
+    } else {
+      expect(await store.getUser('a\u0000b')).toBeUndefined();
+    }
+    // The store still works after a refused call.
+    expect((await store.getUser(owner.id))?.id).toBe(owner.id);
+  });
 });
