@@ -121,7 +121,16 @@ const REST: Record<string, Entry> = {
   'GET /api/chats/{chatId}/online': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}/online` }) },
   'GET /api/chats/{chatId}/missed-messages': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}/missed-messages?since=2000-01-01T00:00:00Z` }) },
   'POST /api/chats/{chatId}/messages/read': { scope: 'chat', req: ({ group }) => ({ method: 'POST', path: `/api/chats/${group}/messages/read` }) },
+  // user lookups for the web client (any authenticated user may ask)
+  'GET /api/users/by-username/{username}': { scope: 'self', req: ({ w }) => ({ method: 'GET', path: `/api/users/by-username/${w.owner.username}` }) },
+  'GET /api/users/{userId}': { scope: 'self', req: ({ w }) => ({ method: 'GET', path: `/api/users/${w.owner.id}` }) },
 };
+
+/**
+ * Entries for routes that exist on `main` but not yet on this branch (merged in parallel): they
+ * may be missing from the OpenAPI document; once present they are checked like any other.
+ */
+const NOT_YET_MERGED = new Set(['GET /api/users/by-username/{username}', 'GET /api/users/{userId}']);
 
 /** Public pages outside the OpenAPI document (hidden there), listed explicitly. */
 const PUBLIC_EXTRA = ['GET /openapi.json', 'GET /docs', 'GET /docs/json', 'GET /'];
@@ -146,8 +155,10 @@ async function call(w: World, caller: Caller, req: Req): Promise<{ status: numbe
 
 describe.each(backends)('authorization matrix on %s', (backend) => {
   const w = {} as World;
+  let documented = new Set<string>();
   beforeAll(async () => {
     w.t = await startServer(backend);
+    documented = new Set((await routesFromOpenApi(w.t)).map((r) => r.key));
     w.owner = await registerUser(w.t);
     w.member = await registerUser(w.t);
     w.removed = await registerUser(w.t);
@@ -158,7 +169,10 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
 
   it('the table names every route of /openapi.json, and nothing else', async () => {
     const documented = (await routesFromOpenApi(w.t)).map((r) => r.key).sort();
-    expect(Object.keys(REST).sort()).toEqual(documented);
+    const missing = documented.filter((key) => !(key in REST));
+    expect(missing, 'routes without an authorization entry').toEqual([]);
+    const stale = Object.keys(REST).filter((key) => !documented.includes(key) && !NOT_YET_MERGED.has(key));
+    expect(stale, 'entries for routes that do not exist').toEqual([]);
   });
 
   it('public routes answer without a token', async () => {
@@ -203,7 +217,11 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
 
   for (const [key, entry] of Object.entries(REST)) {
     if (entry.scope === 'public' || entry.scope === 'socket') continue;
-    it(`${key} (${entry.scope})`, async () => {
+    it(`${key} (${entry.scope})`, async (ctx) => {
+      if (!documented.has(key)) {
+        expect(NOT_YET_MERGED.has(key), `${key} is not a route`).toBe(true);
+        ctx.skip();
+      }
       const { group, priv, other } = await freshGroup(w);
       const x: Target = { group, priv, other, w };
       const req = entry.req(x);
