@@ -104,7 +104,8 @@ const hub: Target = {
   probe: (n) => JSON.stringify({ type: `probe-${n}`, data: {} }),
   isProbeReply: (f, n) => f?.type === 'error' && f.data?.error === `Unknown event type: probe-${n}`,
   isEcho: (f, id, w) => f?.type === 'message' && f.data?.id === String(id) && f.data.conversation_id === String(w.sink) && f.data.sender_id === w.fuzzer.id && typeof f.data.created_at === 'number',
-  isOtherReply: () => false,
+  // Read receipts (`read` events, where the server sends them) come through the bus and may trail the probe.
+  isOtherReply: (f, _p, w) => f?.type === 'read' && f.data?.conversation_id === String(w.sink) && f.data.user_id === w.fuzzer.id && typeof f.data.read_seq === 'number',
   quietOk: (p, w) => isObj(p.parsed) && isObj(p.parsed['data']) && sameId(p.parsed['data']['conversation_id'], w.sink) && (p.parsed['type'] === 'read' || (p.parsed['type'] === 'typing' && typeof p.parsed['data']['is_typing'] === 'boolean')),
   // Binary frames holding UTF-8 are read as text; others are 1007. Over the frame limit: 1009.
   closeOk: (p, code) => (code === 1007 && p.binary && !validUtf8(p.data as Buffer)) || (code === 1009 && Buffer.byteLength(p.data) > 4096),
@@ -165,7 +166,8 @@ const channels: Target = {
   probe: (n) => JSON.stringify({ type: `probe-${n}` }),
   isProbeReply: (f, n) => f?.type === 'error' && f.message === `Unknown message type: probe-${n}`,
   isEcho: (f, id, w) => f?.type === 'message' && f.data?.id === id && f.data.sender?.id === Number(w.fuzzer.id) && typeof f.data.timestamp === 'string',
-  isOtherReply: (f, p, w) => f?.type === 'messages_read' && f.user_id === Number(w.fuzzer.id) && isObj(p.parsed) && p.parsed['type'] === 'read_messages',
+  // Comes through the bus and may trail the probe (even into the next case).
+  isOtherReply: (f, _p, w) => f?.type === 'messages_read' && f.user_id === Number(w.fuzzer.id),
   quietOk: (p) => !p.binary && isObj(p.parsed) && p.parsed['type'] === 'typing' && typeof p.parsed['is_typing'] === 'boolean',
   closeOk: rooms.closeOk,
   storeOk: (p) => !p.binary && isObj(p.parsed) && p.parsed['type'] === 'message',
