@@ -40,5 +40,7 @@ export function parseId(raw: unknown, name = 'id'): number {
 export function parseUserId(raw: unknown, name = 'user id'): string {
   if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0) return String(raw);
   if (typeof raw !== 'string' || raw === '' || raw.length > 200) throw badRequest(`${name} must be a non-empty string`);
+  // U+0000 cannot be stored or looked up in PostgreSQL: no id holds it.
+  if (raw.includes('\u0000')) throw badRequest(`${name} is not valid`);
   return raw;
 }

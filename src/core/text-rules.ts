@@ -21,8 +21,15 @@ export function codePointLength(text: string): number {
 export function checkMessageText(text: unknown, maxLength: number): string {
   if (typeof text !== 'string') throw badRequest('Message text must be a string', 'not_string');
   if (text.trim() === '') throw badRequest('Message text cannot be empty', 'empty');
+  // PostgreSQL cannot store U+0000 (and a failed row would fail its whole group-commit batch).
+  if (hasNul(text)) throw badRequest('Message text must not contain NUL characters', 'nul');
   if (text.length > maxLength && codePointLength(text) > maxLength) {
     throw badRequest(`Message text exceeds ${maxLength} characters`, 'too_long');
   }
   return text;
+}
+
+/** U+0000 cannot be stored in PostgreSQL text: such input is refused on every backend alike. */
+export function hasNul(text: string): boolean {
+  return text.includes('\u0000');
 }

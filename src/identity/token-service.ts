@@ -57,6 +57,8 @@ export class TokenService {
       throw unauthorized(expired ? 'Token expired' : 'Invalid token');
     }
     if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 200) throw unauthorized('Token has no subject');
+    // U+0000 cannot be stored in PostgreSQL: such a subject can never be a user.
+    if (payload.sub.includes('\u0000')) throw unauthorized('Invalid token subject');
     return { userId: payload.sub, profile: profileFromClaims(payload), expiresAt: payload.exp !== undefined ? payload.exp * 1000 : null };
   }
 
@@ -75,7 +77,7 @@ export class TokenService {
 function claim(payload: JWTPayload, ...names: string[]): string | undefined {
   for (const name of names) {
     const value = payload[name];
-    if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
+    if (typeof value === 'string' && value.length > 0 && value.length <= 200 && !value.includes('\u0000')) return value;
   }
   return undefined;
 }

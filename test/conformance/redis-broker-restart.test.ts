@@ -1,57 +1,21 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/bus/redis/connect-redis.js';
 import { RedisBroker } from '../../src/bus/redis/redis-broker.js';
 import type { DomainEvent } from '../../src/domain/events.js';
 import { silentLogger } from '../../src/ports/logger.js';
+import { freePort, haveRedisServer, killProcess as kill, startRedisServer as startRedis } from '../support/redis-server.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * The machine's Redis is shared, so this test runs its own throwaway `redis-server` on a free
  * port, kills it by pid (SIGKILL, like a crash), and starts it again on the same port.
  */
-const haveRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 if (!haveRedisServer) process.stderr.write('[tests] redis-server is not on PATH; the Redis restart test is skipped.\n');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on('error', () => {});
-  try {
-    await waitFor(async () => {
-      try {
-        if (probe.status !== 'ready') await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        probe.disconnect();
-        return false;
-      }
-    }, 10_000, `redis-server on port ${port}`);
-  } finally {
-    probe.disconnect();
-  }
-  return child;
-}
 
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 const event = (n: number, tag: string): DomainEvent => ({ type: 'chat.deleted', chatId: n, memberIds: [tag], actorId: tag });
 const numbers = (events: DomainEvent[], tag: string): number[] =>

@@ -1,15 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type IMessage } from '@stomp/stompjs';
-import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresEnabled, type TestDatabase } from '../support/postgres.js';
 import { deleteKeys, randomPrefix, redisEnabled, TEST_REDIS_URL } from '../support/redis.js';
+import { freePort, haveRedisServer, killProcess, startRedisServer as startRedis } from '../support/redis-server.js';
 import { spawnServer, type ServerProcess } from '../support/server-process.js';
 import { TEST_SECRET, tokenFor } from '../support/test-server.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -22,7 +21,6 @@ import { JsonSocket } from '../support/ws-client.js';
 
 const enabled = (await postgresEnabled()) && (await redisEnabled());
 if (!enabled) process.stderr.write('[tests] multi-process test needs PostgreSQL and Redis; skipped.\n');
-const haveRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 if (enabled && !haveRedisServer) process.stderr.write('[tests] redis-server is not on PATH; the Redis restart case is skipped.\n');
 
 // ---------------------------------------------------------------------------------------------
@@ -60,16 +58,6 @@ afterAll(async () => {
   for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // HTTP and users
@@ -441,33 +429,11 @@ describe.runIf(enabled && haveRedisServer)('a Redis restart in the middle (own t
   const prefix = randomPrefix();
   const sockets: JsonSocket[] = [];
 
-  async function startRedis(port: number): Promise<ChildProcess> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    try {
-      await waitFor(async () => {
-        try {
-          if (probe.status !== 'ready') await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } catch {
-          probe.disconnect();
-          return false;
-        }
-      }, 10_000, `redis-server on port ${port}`);
-    } finally {
-      probe.disconnect();
-    }
-    return child;
-  }
 
   async function killRedis(): Promise<void> {
     const child = redis;
     redis = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await killProcess(child);
   }
 
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { badRequest, unauthorized } from '../../domain/errors.js';
 import type { ProfilePatch, User } from '../../domain/user.js';
 import { dummyHash, hashPassword, verifyPassword } from '../../identity/password-hash.js';
 import type { CoreContext } from '../core-context.js';
+import { hasNul } from '../text-rules.js';
 import { storeImage } from './chats.js';
 
 export interface Session {
@@ -19,6 +20,7 @@ const MAX_PASSWORD = 1024;
 function optionalString(value: unknown, field: string, max: number): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length > max) throw badRequest(`${field} must be a string of at most ${max} characters`);
+  if (hasNul(value)) throw badRequest(`${field} must not contain NUL characters`);
   return value.trim() === '' ? null : value;
 }
 
@@ -43,6 +45,8 @@ export async function register(ctx: CoreContext, input: Record<string, unknown>)
 export async function login(ctx: CoreContext, input: Record<string, unknown>): Promise<Session> {
   const { username, email, password } = input;
   if (typeof password !== 'string' || password.length > MAX_PASSWORD) throw badRequest('password is required');
+  // No account holds U+0000 (PostgreSQL cannot even look it up): the credentials are wrong.
+  if ((typeof username === 'string' && hasNul(username)) || (typeof email === 'string' && hasNul(email))) throw unauthorized('Invalid credentials');
   let account;
   if (typeof username === 'string' && username !== '') account = await ctx.store.findAccount({ username });
   else if (typeof email === 'string' && email !== '') account = await ctx.store.findAccount({ email });

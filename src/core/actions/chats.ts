@@ -3,6 +3,7 @@ import { badRequest, ChatError, forbidden, notFound } from '../../domain/errors.
 import { sniffImage } from '../../domain/image-type.js';
 import { accessChat, canManage } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
+import { hasNul } from '../text-rules.js';
 
 const MAX_NAME = 200;
 const MAX_DESCRIPTION = 2000;
@@ -10,6 +11,7 @@ const MAX_DESCRIPTION = 2000;
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') throw badRequest('name is required');
   if (name.length > MAX_NAME) throw badRequest(`name must be at most ${MAX_NAME} characters`);
+  if (hasNul(name)) throw badRequest('name must not contain NUL characters');
   return name;
 }
 
@@ -17,11 +19,16 @@ function checkDescription(description: unknown): string | null {
   if (description === undefined || description === null) return null;
   if (typeof description !== 'string') throw badRequest('description must be a string');
   if (description.length > MAX_DESCRIPTION) throw badRequest(`description must be at most ${MAX_DESCRIPTION} characters`);
+  if (hasNul(description)) throw badRequest('description must not contain NUL characters');
   return description;
 }
 
+/** Users one call may name (group creation, add, remove): keeps every query within the databases' parameter limits. */
+export const MAX_USERS_PER_CALL = 1000;
+
 /** Every named user must exist: naming an unknown user is a 404 (SPEC). */
 export async function requireUsers(ctx: CoreContext, ids: readonly string[]): Promise<void> {
+  if (ids.length > MAX_USERS_PER_CALL) throw badRequest(`At most ${MAX_USERS_PER_CALL} users at a time`);
   const found = await ctx.users.getMany(ids);
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(`User ${missing} not found`);

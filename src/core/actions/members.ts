@@ -1,11 +1,12 @@
 import { badRequest, conflict, forbidden, notFound } from '../../domain/errors.js';
 import { accessChat, canManage } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
-import { requireUsers } from './chats.js';
+import { MAX_USERS_PER_CALL, requireUsers } from './chats.js';
 
 function uniqueIds(userIds: readonly string[]): string[] {
   const ids = [...new Set(userIds)];
   if (ids.length === 0) throw badRequest('No users given');
+  if (ids.length > MAX_USERS_PER_CALL) throw badRequest(`At most ${MAX_USERS_PER_CALL} users at a time`);
   return ids;
 }
 

@@ -3,7 +3,7 @@ import type { MessageCreated } from '../../domain/events.js';
 import type { Message } from '../../domain/message.js';
 import { accessChat } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
-import { checkMessageText } from '../text-rules.js';
+import { checkMessageText, hasNul } from '../text-rules.js';
 import { senderProfile } from '../user-directory.js';
 
 export interface SendInput {
@@ -38,9 +38,9 @@ const MAX_CLIENT_ID = 100;
 export async function sendMessage(ctx: CoreContext, actorId: string, input: SendInput): Promise<SendResult> {
   const text = checkMessageText(input.text, ctx.settings.maxMessageLength);
   const kind = input.kind ?? 'TEXT';
-  if (typeof kind !== 'string' || kind.length === 0 || kind.length > MAX_KIND) throw badRequest('type must be a short string');
+  if (typeof kind !== 'string' || kind.length === 0 || kind.length > MAX_KIND || hasNul(kind)) throw badRequest('type must be a short string');
   const clientMsgId = input.clientMsgId ?? null;
-  if (clientMsgId !== null && (typeof clientMsgId !== 'string' || clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_ID)) {
+  if (clientMsgId !== null && (typeof clientMsgId !== 'string' || clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_ID || hasNul(clientMsgId))) {
     throw badRequest(`client message id must be a string of 1..${MAX_CLIENT_ID} characters`);
   }
   const { membership } = await accessChat(ctx, actorId, input.chatId);

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { KyselyStore } from '../sql/kysely-store.js';
 import { migrate } from '../sql/migrate.js';
 import type { Tables } from '../sql/tables.js';
+import { badRequest } from '../../domain/errors.js';
 
 // BIGINT (20) comes back as a JS number: ids and seqs stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -28,5 +29,29 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     await db.destroy();
     throw err;
   }
-  return new KyselyStore('postgres', db);
+  return refuseNul(new KyselyStore('postgres', db));
+}
+
+/** SQLSTATEs PostgreSQL raises for text it cannot hold (U+0000): 22021, 22P05. */
+const NUL_ERRORS = new Set(['22021', '22P05']);
+
+/**
+ * PostgreSQL cannot store or even compare text holding U+0000. The core refuses such input where
+ * it enters; this is the net under every other path: the error becomes a 400, never a 500.
+ */
+function refuseNul<T extends object>(store: T): T {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch((err: unknown) => {
+          if (NUL_ERRORS.has((err as { code?: string } | null)?.code ?? '')) throw badRequest('Text must not contain NUL characters');
+          throw err;
+        });
+      };
+    },
+  });
 }

@@ -95,7 +95,9 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
             tokenFromRequest({}, sock.url),
           ),
         );
-        sock.on('data', (message: string) => conn.receive(message));
+        // SockJS passes on each element of the client's JSON array as is: a non-string element is
+        // not STOMP text, so it goes to the parser as its JSON (and gets a protocol ERROR).
+        sock.on('data', (message: unknown) => conn.receive(typeof message === 'string' ? message : (JSON.stringify(message) ?? '')));
         sock.on('close', () => {
           conn.transportClosed();
           connections.delete(conn);

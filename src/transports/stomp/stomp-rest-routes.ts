@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId, parsePage, parseUserId } from '../../core/paging.js';
-import { badRequest, notFound } from '../../domain/errors.js';
+import { badRequest, isChatError, notFound } from '../../domain/errors.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
 import { renderChat, renderMessage, renderSentMessage } from './stomp-render.js';
 
@@ -151,9 +151,17 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
   app.post('/api/chats/:chatId/avatar', { preHandler: authenticate, schema: { tags, summary: 'Upload the chat avatar (multipart; the first file part)', params: chatParams } }, async (request) => {
     const chatId = parseId(param(request, 'chatId'), 'chatId');
     if (!request.isMultipart()) throw badRequest('Expected a multipart/form-data body with an image file');
-    const file = await request.file();
-    if (!file) throw badRequest('No file in the multipart body');
-    const bytes = await file.toBuffer();
+    let bytes: Buffer;
+    try {
+      const file = await request.file();
+      if (!file) throw badRequest('No file in the multipart body');
+      bytes = await file.toBuffer();
+    } catch (err) {
+      // A truncated or malformed form is the client's mistake (the file-size 413 keeps its status).
+      const status = (err as { statusCode?: unknown }).statusCode;
+      if (isChatError(err) || (typeof status === 'number' && status >= 400 && status < 500)) throw err;
+      throw badRequest('Malformed multipart body');
+    }
     const chat = await core.updateChat(actor(request).id, chatId, { avatar: bytes });
     return { avatarUrl: chat.avatarUrl };
   });
