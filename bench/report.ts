@@ -133,6 +133,7 @@ export function notes(results: readonly Reported[]): string[] {
     const tag = `${r.scenario}/${r.target}`;
     if (r.steps) lines.push(`${tag} steps: ${r.steps.map((s) => `${s.rate}/s p99 ${s.p99Ms} ms lost ${s.lost}${s.duplicates ? ` dup ${s.duplicates}` : ''}`).join('; ')}`);
     if (r.errors) lines.push(`${tag}: ${r.errors} error frames/acks, e.g. ${(r.errorSamples ?? []).join(' | ')}`);
+    if (r.seqUnverified) lines.push(`${tag}: ${r.seqUnverified} received ids were not in the REST history read after the run (not checked for seq)`);
     if (r.stray) lines.push(`${tag}: ${r.stray} deliveries outside the measured batch (late or foreign)`);
     if (r.load?.lateAfterDrain) lines.push(`${tag}: ${r.load.lateAfterDrain} of the lost deliveries arrived after the drain gave up (late, not dropped)`);
     if (r.load && r.load.framesPerMessage > 15) lines.push(`${tag}: clients received ${r.load.framesPerMessage} frames per message sent (10 are the message itself)`);
