@@ -18,7 +18,8 @@ const MAX_IDS_PER_CURSOR = 1000;
  * announced — so a user on two instances is not reported twice.
  */
 export class DeliveryTracker {
-  private pending = new Map<string, { chatId: number; userId: string; noted: Noted }>();
+  /** chat → user → noted; nested maps so a delivery allocates no key string. */
+  private pending = new Map<number, Map<string, Noted>>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
@@ -31,14 +32,12 @@ export class DeliveryTracker {
   ) {}
 
   note(userId: string, chatId: number, seq: number, messageId: number): void {
-    const key = `${chatId}\u0000${userId}`;
-    let entry = this.pending.get(key);
-    if (!entry) {
-      entry = { chatId, userId, noted: { seq, ids: new Map() } };
-      this.pending.set(key, entry);
-    }
-    if (seq > entry.noted.seq) entry.noted.seq = seq;
-    if (entry.noted.ids.size < MAX_IDS_PER_CURSOR) entry.noted.ids.set(seq, messageId);
+    let byUser = this.pending.get(chatId);
+    if (!byUser) this.pending.set(chatId, (byUser = new Map()));
+    let noted = byUser.get(userId);
+    if (!noted) byUser.set(userId, (noted = { seq, ids: new Map() }));
+    if (seq > noted.seq) noted.seq = seq;
+    if (noted.ids.size < MAX_IDS_PER_CURSOR) noted.ids.set(seq, messageId);
     if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.flushMs);
       this.timer.unref();
@@ -54,7 +53,9 @@ export class DeliveryTracker {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    this.flushing = this.write([...batch.values()]).finally(() => {
+    const entries: { chatId: number; userId: string; noted: Noted }[] = [];
+    for (const [chatId, byUser] of batch) for (const [userId, noted] of byUser) entries.push({ chatId, userId, noted });
+    this.flushing = this.write(entries).finally(() => {
       this.flushing = null;
     });
     await this.flushing;

@@ -20,6 +20,8 @@ export interface StompWire {
   /** Returns false when the data was not queued (closed, or an ephemeral drop for a slow peer). */
   send(data: string, ephemeral: boolean): boolean;
   close(code: number, reason: string): void;
+  /** Runs `write` with the transport corked, so its frames leave in one syscall (optional). */
+  batch?(write: () => void): void;
 }
 
 export interface StompOptions {
@@ -161,9 +163,16 @@ export class StompConnection implements Session {
         if (event.userId === this.userId) return false;
         for (const chatId of event.chatIds) if (this.subscribedTo(chatId)) this.toChat(chatId, presenceBody(event, chatId), true);
         return false;
-      case 'receipt.delivered':
-        if (this.subscribedTo(event.chatId)) for (const body of deliveredBodies(event)) this.toChat(event.chatId, body, false);
+      case 'receipt.delivered': {
+        if (!this.subscribedTo(event.chatId)) return false;
+        // One flush carries a receipt per message and recipient: write them as one batch.
+        const write = (): void => {
+          for (const body of deliveredBodies(event)) this.toChat(event.chatId, body, false);
+        };
+        if (this.wire.batch) this.wire.batch(write);
+        else write();
         return false;
+      }
       case 'chat.created':
         if (event.actorId !== this.userId) this.newChat(event, event.chat.type === 'private' ? null : event.chat.name);
         return false;
