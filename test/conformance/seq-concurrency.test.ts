@@ -49,6 +49,40 @@ describe.runIf(backends.includes('postgres'))('per-chat seq under concurrency on
   });
 });
 
+describe.runIf(backends.includes('postgres'))('multi-chat batches under concurrency on PostgreSQL', () => {
+  let db: TestDatabase;
+  let stores: Store[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(db.url, { poolSize: 2 })));
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await db.drop();
+  });
+
+  it('batches spanning several chats, in any order, from four writers → no deadlock, gapless seqs per chat', async () => {
+    const store = stores[0]!;
+    await store.upsertUser('m0', {}, Date.now());
+    const chats = await Promise.all([1, 2, 3].map((n) => store.createGroup({ name: `c${n}`, description: null, avatarUrl: null, ownerId: 'm0', memberIds: [] }, Date.now())));
+    const ids = chats.map((c) => c.id);
+    const orders = [ids, [...ids].reverse(), [ids[1]!, ids[0]!, ids[2]!], [ids[2]!, ids[0]!, ids[1]!]];
+    await Promise.all(
+      stores.map(async (s, w) => {
+        for (let n = 0; n < 60; n++) {
+          const batch = orders[(w + n) % orders.length]!.map((chatId) => ({ chatId, senderId: 'm0', text: `${w}:${n}`, kind: 'TEXT', replyTo: null, clientMsgId: null }));
+          await s.appendMessages(batch, Date.now());
+        }
+      }),
+    );
+    for (const chatId of ids) {
+      const history = await store.listMessages(chatId, { limit: 1000, offset: 0 });
+      expect(history.map((m) => m.seq)).toEqual(Array.from({ length: 240 }, (_, i) => i + 1));
+    }
+  });
+});
+
 describe.each(backends)('group commit through the core on %s', (backend) => {
   let t: TestServer;
   beforeAll(async () => {

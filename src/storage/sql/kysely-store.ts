@@ -24,7 +24,7 @@ export class KyselyStore implements Store {
   ) {
     this.users = new SqlUsers(db);
     this.chats = new SqlChats(db, kind);
-    this.messages = new SqlMessages(db);
+    this.messages = new SqlMessages(db, kind);
     this.receipts = new SqlReceipts(db, kind);
   }
 

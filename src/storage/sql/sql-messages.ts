@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Message } from '../../domain/message.js';
 import type { AppendResult, HistoryQuery, NewMessage } from '../../ports/store.js';
 import { toMessage } from './row-mappers.js';
@@ -6,7 +6,46 @@ import type { Tables } from './tables.js';
 
 /** Messages: the seq-allocating append and the history reads. */
 export class SqlMessages {
-  constructor(private readonly db: Kysely<Tables>) {}
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly kind: 'sqlite' | 'postgres',
+  ) {}
+
+  /**
+   * Moves each chat's `last_seq` by its count and returns each chat's first new seq. A chat
+   * that does not exist fails the whole batch. SQLite (one writer, no round trips) runs one
+   * small cached UPDATE per chat. PostgreSQL locks the chat rows in ascending id order — two
+   * writers never wait on each other in a cycle, and the row lock serializes writers per chat —
+   * then moves them all in one statement: two round trips whatever the batch holds.
+   */
+  private async allocateSeqs(trx: Transaction<Tables>, counts: ReadonlyMap<number, number>, now: number): Promise<Map<number, number>> {
+    const chatIds = [...counts.keys()].sort((x, y) => x - y);
+    const first = new Map<number, number>();
+    if (chatIds.length === 0) return first;
+    if (this.kind === 'sqlite' || chatIds.length === 1) {
+      for (const chatId of chatIds) {
+        const n = counts.get(chatId) ?? 0;
+        const row = await trx
+          .updateTable('chats')
+          .set({ last_seq: sql`last_seq + ${n}`, updated_at: now })
+          .where('id', '=', chatId)
+          .returning('last_seq')
+          .executeTakeFirstOrThrow();
+        first.set(chatId, Number(row.last_seq) - n + 1);
+      }
+      return first;
+    }
+    await sql`select id from chats where id in (${sql.join(chatIds)}) order by id for update`.execute(trx);
+    const rows = sql.join(chatIds.map((id) => sql`(cast(${id} as bigint), cast(${counts.get(id) ?? 0} as bigint))`));
+    const updated = await sql<{ id: number; last_seq: number }>`
+      update chats set last_seq = chats.last_seq + v.column2, updated_at = cast(${now} as bigint)
+      from (values ${rows}) as v
+      where chats.id = v.column1
+      returning chats.id, chats.last_seq`.execute(trx);
+    if (updated.rows.length !== chatIds.length) throw new Error('a message names a chat that does not exist');
+    for (const row of updated.rows) first.set(Number(row.id), Number(row.last_seq) - (counts.get(Number(row.id)) ?? 0) + 1);
+    return first;
+  }
 
 
   async appendMessages(batch: readonly NewMessage[], now: number): Promise<AppendResult[]> {
@@ -43,18 +82,7 @@ export class SqlMessages {
 
       const counts = new Map<number, number>();
       for (const { input } of toInsert) counts.set(input.chatId, (counts.get(input.chatId) ?? 0) + 1);
-      // Ascending chat order: two writers never wait on each other's chat rows in a cycle.
-      const nextSeq = new Map<number, number>();
-      for (const chatId of [...counts.keys()].sort((x, y) => x - y)) {
-        const n = counts.get(chatId) ?? 0;
-        const row = await trx
-          .updateTable('chats')
-          .set({ last_seq: sql`last_seq + ${n}`, updated_at: now })
-          .where('id', '=', chatId)
-          .returning('last_seq')
-          .executeTakeFirstOrThrow();
-        nextSeq.set(chatId, Number(row.last_seq) - n + 1);
-      }
+      const nextSeq = await this.allocateSeqs(trx, counts, now);
       if (toInsert.length > 0) {
         const rows = toInsert.map(({ input }) => {
           const seq = nextSeq.get(input.chatId) ?? 1;
