@@ -1,3 +1,5 @@
+import { rawToBuffer } from '../shared/raw-data.js';
+
 /** What a client frame asks for, decoded from the wire; validation of values is the core's. */
 export type ClientFrame =
   | { readonly kind: 'message'; readonly text: unknown; readonly clientMsgId: unknown }
@@ -13,7 +15,7 @@ const invalid = (error: string): ClientFrame => ({ kind: 'invalid', error });
  */
 export function decodeClientFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): ClientFrame {
   if (isBinary) return invalid('Binary frames are not supported: send JSON text');
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+  const text = rawToBuffer(data).toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

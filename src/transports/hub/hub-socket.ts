@@ -5,6 +5,7 @@ import { isChatError } from '../../domain/errors.js';
 import type { DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { FrameQueue } from '../shared/frame-queue.js';
+import { rawToBuffer } from '../shared/raw-data.js';
 import { rejectUpgrade } from '../shared/upgrade-router.js';
 import { runClientFrame } from './hub-client-frames.js';
 import { HubSession } from './hub-session.js';
@@ -45,7 +46,7 @@ export function handleHubUpgrade(ctx: DialectContext) {
     ws.on('message', (raw: RawData, isBinary: boolean) => {
       let text: string;
       try {
-        text = isBinary ? utf8.decode(toBuffer(raw)) : toBuffer(raw).toString('utf8');
+        text = isBinary ? utf8.decode(rawToBuffer(raw)) : rawToBuffer(raw).toString('utf8');
       } catch {
         ws.close(1007, 'frame is not valid UTF-8 text');
         return;
@@ -62,10 +63,4 @@ export function handleHubUpgrade(ctx: DialectContext) {
       void added.then(() => ctx.registry.remove(session));
     });
   };
-}
-
-function toBuffer(raw: RawData): Buffer {
-  if (Buffer.isBuffer(raw)) return raw;
-  if (Array.isArray(raw)) return Buffer.concat(raw);
-  return Buffer.from(raw);
 }

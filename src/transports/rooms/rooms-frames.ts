@@ -1,6 +1,7 @@
 import type { RawData } from 'ws';
 import { badRequest, isChatError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/logger.js';
+import { rawToBuffer } from '../shared/raw-data.js';
 
 /** Close codes a `rooms` socket may get after it was accepted (before that: an HTTP status). */
 export const CLOSE_REMOVED = 4403;
@@ -11,7 +12,7 @@ export const MAX_QUEUED_FRAMES = 64;
 /** A client frame as JSON: an object, else a 400 with the message the error frame carries. */
 export function parseClientFrame(data: RawData, isBinary: boolean): Record<string, unknown> {
   if (isBinary) throw badRequest('Binary frames are not supported');
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+  const text = rawToBuffer(data).toString('utf8');
   let frame: unknown;
   try {
     frame = JSON.parse(text);

@@ -6,6 +6,8 @@ import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { bufferVerdict, CLOSE_SLOW_CONSUMER, corked, sendBounded } from '../shared/ws-gateway.js';
 import { StompConnection, type StompDeps, type StompOptions } from './stomp-connection.js';
 import { registerStompRestRoutes } from './stomp-rest-routes.js';
+import { rawToBuffer } from '../shared/raw-data.js';
+import type { RawData } from 'ws';
 
 export const STOMP_PATH = '/ws-chat';
 const SOCKJS_CLOSE_DELAY_MS = 250;
@@ -57,7 +59,7 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
               tokenFromRequest(req.headers, req.url),
             ),
           );
-          ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => conn.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)));
+          ws.on('message', (data: RawData) => conn.receive(rawToBuffer(data)));
           ws.on('close', () => {
             conn.transportClosed();
             connections.delete(conn);
