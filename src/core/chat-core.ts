@@ -8,6 +8,7 @@ import { accessChat } from './access/access-chat.js';
 import * as accounts from './actions/accounts.js';
 import * as chats from './actions/chats.js';
 import * as members from './actions/members.js';
+import * as messageEdits from './actions/message-edits.js';
 import * as messages from './actions/messages.js';
 import * as presence from './actions/presence.js';
 import type { CoreContext } from './core-context.js';
@@ -98,6 +99,18 @@ export class ChatCore {
   }
   setTyping(actorId: string, chatId: number, isTyping: unknown): Promise<void> {
     return messages.setTyping(this.ctx, actorId, chatId, isTyping);
+  }
+  /** Only the author; same text rules as a send; announces `message.updated`. */
+  editMessage(actorId: string, target: messageEdits.ChangeTarget, text: unknown): Promise<Message> {
+    return messageEdits.editMessage(this.ctx, actorId, target, text);
+  }
+  /** The author, or a group's owner/admin; erases the text; announces `message.deleted`. */
+  deleteMessage(actorId: string, target: messageEdits.ChangeTarget): Promise<Message> {
+    return messageEdits.deleteMessage(this.ctx, actorId, target);
+  }
+  /** Edits and deletes after a change cursor (catch-up). */
+  changesAfter(actorId: string, chatId: number, afterChangeSeq: number, limit: number): Promise<historyQueries.ChangesPage> {
+    return historyQueries.changesAfter(this.ctx, actorId, chatId, afterChangeSeq, limit);
   }
   history(actorId: string, chatId: number, request: historyQueries.HistoryRequest): Promise<Message[]> {
     return historyQueries.history(this.ctx, actorId, chatId, request);

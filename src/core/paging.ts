@@ -44,3 +44,8 @@ export function parseUserId(raw: unknown, name = 'user id'): string {
   if (raw.includes('\u0000')) throw badRequest(`${name} is not valid`);
   return raw;
 }
+
+/** A change cursor (`after`): a non-negative integer, 0 when absent; anything else is a 400. */
+export function parseCursor(raw: unknown, name = 'after'): number {
+  return nonNegativeInt(raw, name) ?? 0;
+}

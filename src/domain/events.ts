@@ -9,6 +9,8 @@ import type { User } from './user.js';
  */
 export type DomainEvent =
   | MessageCreated
+  | MessageUpdated
+  | MessageDeleted
   | ChatCreated
   | ChatUpdated
   | ChatDeleted
@@ -32,6 +34,28 @@ export interface MessageCreated {
   readonly sender: SenderProfile;
   /** Wall-clock ms at commit, for fan-out latency metrics. */
   readonly committedAt: number;
+}
+
+/** The author changed a message's text; `message` is the stored message after the edit. */
+export interface MessageUpdated {
+  readonly type: 'message.updated';
+  readonly chatId: number;
+  readonly chatType: ChatType;
+  readonly memberIds: readonly string[];
+  readonly message: Message;
+  /** The author (only the author edits). */
+  readonly sender: SenderProfile;
+}
+
+/** A message was deleted; `message` is the tombstone (same id and seq, text erased). */
+export interface MessageDeleted {
+  readonly type: 'message.deleted';
+  readonly chatId: number;
+  readonly chatType: ChatType;
+  readonly memberIds: readonly string[];
+  readonly message: Message;
+  /** The author, or the group owner/admin who deleted it. */
+  readonly actorId: string;
 }
 
 export interface ChatCreated {

@@ -12,4 +12,9 @@ export interface Message {
   readonly createdAt: number;
   readonly editedAt: number | null;
   readonly deletedAt: number | null;
+  /**
+   * The chat's change cursor at this message's latest edit or delete (0: never changed).
+   * Per chat, increasing in commit order: catch-up asks for changes after the highest it saw.
+   */
+  readonly changeSeq: number;
 }

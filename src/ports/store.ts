@@ -60,6 +60,10 @@ export interface HistoryQuery {
  *   serialized per chat: seqs are 1, 2, 3 … with no gap or repeat, in commit order, and the
  *   results come back in input order. Either every message of a call is stored or none is.
  * - A private chat is unique per pair of users: `getOrCreatePrivateChat` never makes two.
+ * - `editMessage` / `deleteMessage` change a live (not deleted) message of the named chat in one
+ *   transaction that also takes the chat's next change cursor; cursors are 1, 2, 3 … per chat
+ *   in commit order, so `listChangesAfter(cursor)` never misses a change committed later.
+ *   A delete erases the stored text. A deleted or unknown message is left alone (`undefined`).
  * - Receipt cursors only move forward.
  * - Membership reads see only current members (a removed member is gone at once).
  * - Conflicts raise `ChatError('conflict')`; unknown ids come back as `undefined`, not errors.
@@ -112,6 +116,12 @@ export interface Store {
   listMessages(chatId: number, query: HistoryQuery): Promise<Message[]>;
   listMessagesAfterSeq(chatId: number, afterSeq: number, limit: number): Promise<Message[]>;
   listMessagesSince(chatId: number, since: number, limit: number): Promise<Message[]>;
+  /** Sets the text of a live message of `chatId` (and `editedAt`); undefined when unknown or deleted. */
+  editMessage(chatId: number, messageId: number, text: string, now: number): Promise<Message | undefined>;
+  /** Erases the text of a live message of `chatId` and sets `deletedAt`; undefined when unknown or deleted. */
+  deleteMessage(chatId: number, messageId: number, now: number): Promise<Message | undefined>;
+  /** Messages whose latest change has `changeSeq > afterChangeSeq`, in change order (current state each). */
+  listChangesAfter(chatId: number, afterChangeSeq: number, limit: number): Promise<Message[]>;
 
   /** Moves cursors forward; returns only the entries that moved. */
   advanceDelivered(entries: readonly ReceiptAdvance[]): Promise<ReceiptAdvanced[]>;

@@ -39,3 +39,22 @@ export async function messagesSince(ctx: CoreContext, actorId: string, chatId: n
 function noteDelivered(ctx: CoreContext, actorId: string, messages: readonly Message[]): void {
   for (const m of messages) if (m.senderId !== actorId) ctx.deliveries.note(actorId, m.chatId, m.seq, m.id);
 }
+
+export interface ChangesPage {
+  /** Changed messages in change order, each in its current state (a deleted one as its tombstone). */
+  readonly changes: Message[];
+  /** What to ask after next time: the last change returned, or the cursor given when none. */
+  readonly cursor: number;
+}
+
+/**
+ * Catch-up of edits and deletes: every message changed after `afterChangeSeq`. A client keeps
+ * the highest `changeSeq` it has seen (history pages, live events, these pages) and asks again
+ * after a reconnect; several edits of one message collapse into its latest state.
+ */
+export async function changesAfter(ctx: CoreContext, actorId: string, chatId: number, afterChangeSeq: number, limit: number): Promise<ChangesPage> {
+  await accessChat(ctx, actorId, chatId);
+  const bounded = Math.min(limit, ctx.settings.maxPageSize);
+  const changes = bounded === 0 ? [] : await ctx.store.listChangesAfter(chatId, afterChangeSeq, bounded);
+  return { changes, cursor: changes.at(-1)?.changeSeq ?? afterChangeSeq };
+}

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Store } from '../../ports/store.js';
 import { SqlChats } from './sql-chats.js';
+import { SqlMessageEdits } from './sql-message-edits.js';
 import { SqlMessages } from './sql-messages.js';
 import { SqlReceipts } from './sql-receipts.js';
 import { SqlUsers } from './sql-users.js';
@@ -15,6 +16,7 @@ export class KyselyStore implements Store {
   private readonly users: SqlUsers;
   private readonly chats: SqlChats;
   private readonly messages: SqlMessages;
+  private readonly edits: SqlMessageEdits;
   private readonly receipts: SqlReceipts;
 
   constructor(
@@ -25,6 +27,7 @@ export class KyselyStore implements Store {
     this.users = new SqlUsers(db);
     this.chats = new SqlChats(db, kind);
     this.messages = new SqlMessages(db, kind);
+    this.edits = new SqlMessageEdits(db);
     this.receipts = new SqlReceipts(db, kind);
   }
 
@@ -70,6 +73,9 @@ export class KyselyStore implements Store {
   listMessages: Store['listMessages'] = (chatId, query) => this.messages.listMessages(chatId, query);
   listMessagesAfterSeq: Store['listMessagesAfterSeq'] = (chatId, afterSeq, limit) => this.messages.listMessagesAfterSeq(chatId, afterSeq, limit);
   listMessagesSince: Store['listMessagesSince'] = (chatId, since, limit) => this.messages.listMessagesSince(chatId, since, limit);
+  editMessage: Store['editMessage'] = (chatId, messageId, text, now) => this.edits.editMessage(chatId, messageId, text, now);
+  deleteMessage: Store['deleteMessage'] = (chatId, messageId, now) => this.edits.deleteMessage(chatId, messageId, now);
+  listChangesAfter: Store['listChangesAfter'] = (chatId, after, limit) => this.edits.listChangesAfter(chatId, after, limit);
 
   advanceDelivered: Store['advanceDelivered'] = (entries) => this.receipts.advanceDelivered(entries);
   advanceRead: Store['advanceRead'] = (entry) => this.receipts.advanceRead(entry);

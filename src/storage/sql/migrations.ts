@@ -107,5 +107,20 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
         await db.schema.alterTable('users').addColumn('claims_hash', 'text').execute();
       },
     },
+    '0003_message_edits_change_cursor': {
+      // Edits and deletes (issue 18): a per-chat change cursor, so a client that was away asks
+      // for the changes after the last cursor it saw. The index is partial: plain sends (the
+      // hot path) never enter it.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('chats').addColumn('last_change_seq', big, (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('messages').addColumn('change_seq', big, (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .createIndex('messages_chat_change')
+          .on('messages')
+          .columns(['chat_id', 'change_seq'])
+          .where(sql.ref('change_seq'), '>', 0)
+          .execute();
+      },
+    },
   };
 }

@@ -59,5 +59,6 @@ export function toMessage(r: Selectable<MessagesTable>): Message {
     createdAt: num(r.created_at),
     editedAt: numOrNull(r.edited_at),
     deletedAt: numOrNull(r.deleted_at),
+    changeSeq: num(r.change_seq ?? 0),
   };
 }

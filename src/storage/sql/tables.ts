@@ -44,6 +44,8 @@ export interface ChatsTable {
   created_at: number;
   updated_at: number;
   last_seq: ColumnType<number, number | undefined, number>;
+  /** The newest change cursor handed out to an edit or delete in this chat (0: none yet). */
+  last_change_seq: ColumnType<number, number | undefined, number>;
 }
 
 export interface MembersTable {
@@ -68,6 +70,7 @@ export interface MessagesTable {
   created_at: number;
   edited_at: number | null;
   deleted_at: number | null;
+  change_seq: ColumnType<number, number | undefined, number>;
 }
 
 export interface Tables {

@@ -9,7 +9,7 @@ describe('SocketIoSession', () => {
   let backlog = 0;
   let disconnects = 0;
   const sink = { emit: (_event: string, payload: unknown) => emitted.push(payload), disconnect: () => disconnects++, backlog: () => backlog };
-  const message: Message = { id: 9, chatId: 3, senderId: '1', text: 'hi', seq: 1, kind: 'TEXT', replyTo: null, clientMsgId: null, createdAt: 0, editedAt: null, deletedAt: null };
+  const message: Message = { id: 9, chatId: 3, senderId: '1', text: 'hi', seq: 1, kind: 'TEXT', replyTo: null, clientMsgId: null, createdAt: 0, editedAt: null, deletedAt: null, changeSeq: 0 };
   const created: DomainEvent = {
     type: 'message.created',
     chatId: 3,
