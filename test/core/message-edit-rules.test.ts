@@ -35,7 +35,7 @@ describe.each(backends)('message edit/delete rules on %s', (backend) => {
     const announced = await waitFor(() => events.slice(before).filter((e) => e.type === 'message.updated'));
     expect(announced).toHaveLength(1);
     expect(announced[0]).toMatchObject({ chatId: chat.id, chatType: 'group', message: { id: message.id, text: 'hello' }, sender: { id: member.id } });
-    expect([...(announced[0] as { memberIds: string[] }).memberIds].sort()).toEqual([owner.id, member.id].sort());
+    expect([...announced[0]!.memberIds].sort()).toEqual([owner.id, member.id].sort());
     // The chatless form (socketio) resolves the chat from the message.
     expect((await core().editMessage(member.id, { chatId: undefined, messageId: message.id }, 'hello!')).text).toBe('hello!');
   });

@@ -4,6 +4,7 @@ import { checkMessageText } from '../../core/text-rules.js';
 import type { DialectContext } from '../dialect.js';
 import { actor } from '../http/authenticate.js';
 import { displayName } from '../../domain/user.js';
+import { registerHubEditRoutes } from './hub-edit-routes.js';
 import { presenceData, restConversation, restMessage, type Peer } from './hub-wire.js';
 
 const tags = ['hub'];
@@ -112,6 +113,8 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
         return { message: restMessage(message) };
       },
     );
+
+    registerHubEditRoutes(app, core, preHandler);
 
     app.get(
       '/api/v1/chat/presence/:user_id',

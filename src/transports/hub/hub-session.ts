@@ -3,7 +3,7 @@ import type { DomainEvent } from '../../domain/events.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
 import { sendBounded } from '../shared/ws-gateway.js';
-import { encodeFrame, presenceData, socketMessage } from './hub-wire.js';
+import { encodeFrame, messageDeletedData, messageUpdatedData, presenceData, socketMessage } from './hub-wire.js';
 
 /**
  * One `hub` socket: it carries every conversation of its user, so it renders every event the
@@ -48,6 +48,12 @@ export class HubSession implements Session {
         sendBounded(this.ws, frame);
         return false;
       }
+      case 'message.updated':
+        sendBounded(this.ws, encodeOnce(event, 'hub', () => encodeFrame('message_updated', messageUpdatedData(event.message))));
+        return false;
+      case 'message.deleted':
+        sendBounded(this.ws, encodeOnce(event, 'hub', () => encodeFrame('message_deleted', messageDeletedData(event.message))));
+        return false;
       default:
         return false;
     }

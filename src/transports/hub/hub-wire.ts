@@ -34,6 +34,11 @@ export function restMessage(m: Message) {
     body: m.text,
     created_at: iso(m.createdAt),
     seq: m.seq,
+    // Edits and deletes (null when not); a deleted message keeps its place with `body: ""`.
+    edited_at: m.editedAt === null ? null : iso(m.editedAt),
+    deleted_at: m.deletedAt === null ? null : iso(m.deletedAt),
+    /** The chat's change cursor at this message's latest change (0: never): catch-up asks after the highest seen. */
+    change_seq: m.changeSeq,
     ...(m.clientMsgId !== null ? { client_msg_id: m.clientMsgId } : {}),
   };
 }
@@ -62,3 +67,13 @@ export function presenceData(userId: string, online: boolean, lastSeenMs: number
 }
 
 export const encodeFrame = (type: string, data: unknown): string => JSON.stringify({ type, data });
+
+/** `message_updated` on the socket: the new text, when, and the change cursor. */
+export function messageUpdatedData(m: Message) {
+  return { conversation_id: String(m.chatId), id: String(m.id), body: m.text, edited_at: unixSeconds(m.editedAt ?? m.createdAt), change_seq: m.changeSeq };
+}
+
+/** `message_deleted` on the socket: which message, and the change cursor. */
+export function messageDeletedData(m: Message) {
+  return { conversation_id: String(m.chatId), id: String(m.id), change_seq: m.changeSeq };
+}

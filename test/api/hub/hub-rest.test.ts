@@ -19,7 +19,7 @@ describe.each(backends)('hub REST on %s', (backend) => {
     const first = await send(a, b, 'Привет!');
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
-      message: { id: expect.any(String), conversation_id: expect.any(String), sender_id: a.id, body: 'Привет!', created_at: expect.stringMatching(ISO), seq: 1 },
+      message: { id: expect.any(String), conversation_id: expect.any(String), sender_id: a.id, body: 'Привет!', created_at: expect.stringMatching(ISO), seq: 1, edited_at: null, deleted_at: null, change_seq: 0 },
     });
     const second = await send(b, a, 'reply');
     expect(second.body.message).toMatchObject({ conversation_id: first.body.message.conversation_id, sender_id: b.id, seq: 2 });
@@ -63,7 +63,7 @@ describe.each(backends)('hub REST on %s', (backend) => {
       type: 'private',
       name: x.username,
       peer_id: x.id,
-      last_message: { id: expect.any(String), conversation_id: cx, sender_id: x.id, body: 'x again', created_at: expect.stringMatching(ISO), seq: 2 },
+      last_message: { id: expect.any(String), conversation_id: cx, sender_id: x.id, body: 'x again', created_at: expect.stringMatching(ISO), seq: 2, edited_at: null, deleted_at: null, change_seq: 0 },
       unread_count: 2,
     });
     expect(list.body.conversations[1]).toMatchObject({ type: 'group', name: 'Team', peer_id: null, last_message: null, unread_count: 0 });
@@ -100,7 +100,7 @@ describe.each(backends)('hub REST on %s', (backend) => {
     expect(capped).toHaveLength(200);
     expect(capped[0]).toBe('m6');
     const one = await api(t, b, 'GET', `/api/v1/chat/conversations/${chatId}/messages?limit=1`);
-    expect(one.body.messages[0]).toEqual({ id: expect.any(String), conversation_id: chatId, sender_id: a.id, body: 'm205', created_at: expect.stringMatching(ISO), seq: 205 });
+    expect(one.body.messages[0]).toEqual({ id: expect.any(String), conversation_id: chatId, sender_id: a.id, body: 'm205', created_at: expect.stringMatching(ISO), seq: 205, edited_at: null, deleted_at: null, change_seq: 0 });
     for (const q of ['limit=abc', 'limit=-5', 'limit=2.5', 'offset=-1', 'offset=one']) {
       const bad = await api(t, b, 'GET', `/api/v1/chat/conversations/${chatId}/messages?${q}`);
       expect(bad.status, q).toBe(400);
