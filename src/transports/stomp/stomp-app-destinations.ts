@@ -5,7 +5,7 @@ import type { EncodedBody } from './stomp-events.js';
 import { StompProtocolError } from './stomp-frame.js';
 import { renderMessage } from './stomp-render.js';
 
-export type AppAction = 'sendMessage' | 'typing' | 'loadHistory';
+export type AppAction = 'sendMessage' | 'typing' | 'loadHistory' | 'editMessage' | 'deleteMessage';
 
 /**
  * `SEND /app/chat/{chatId}/<action>`: decodes the JSON body and calls one core function
@@ -37,6 +37,17 @@ export async function runAppDestination(
         clientMsgId: clientMessageId,
       });
       if (replay) onRetry(replay);
+      return null;
+    }
+    case 'editMessage': {
+      // The edit comes back to every subscriber (this one too) as MESSAGE_UPDATED.
+      const input = asObject(body, 'editMessage');
+      await core.editMessage(userId, { chatId, messageId: parseId(input['messageId'], 'messageId') }, input['content']);
+      return null;
+    }
+    case 'deleteMessage': {
+      const input = asObject(body, 'deleteMessage');
+      await core.deleteMessage(userId, { chatId, messageId: parseId(input['messageId'], 'messageId') });
       return null;
     }
     case 'typing': {

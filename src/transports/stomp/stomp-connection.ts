@@ -8,7 +8,7 @@ import type { SessionRegistry } from '../../realtime/session-registry.js';
 import type { Session } from '../../realtime/session.js';
 import type { Logger } from '../../ports/logger.js';
 import { tokenFromAuthorization } from '../shared/bearer-token.js';
-import { deliveredBodies, type EncodedBody, messageBody, newChatBody, newMessageBody, presenceBody, typingBody } from './stomp-events.js';
+import { deliveredBodies, type EncodedBody, messageBody, messageDeletedBody, messageUpdatedBody, newChatBody, newMessageBody, presenceBody, typingBody } from './stomp-events.js';
 import { negotiateVersion, StompProtocolError, type StompFrame, type StompVersion } from './stomp-frame.js';
 import { encodeFrame, escapeHeader, negotiateHeartbeat } from './stomp-frame-encoder.js';
 import { StompFrameParser } from './stomp-frame-parser.js';
@@ -59,7 +59,7 @@ const USER_QUEUES: Record<string, SubscriptionKind> = {
   '/user/queue/errors': 'errors',
 };
 const TOPIC_CHAT = /^\/topic\/chat\/([^/]+)$/;
-const APP_CHAT = /^\/app\/chat\/([^/]+)\/(sendMessage|typing|loadHistory)$/;
+const APP_CHAT = /^\/app\/chat\/([^/]+)\/(sendMessage|typing|loadHistory|editMessage|deleteMessage)$/;
 
 const deny = (): StompProtocolError => new StompProtocolError('Access denied', 'You are not a member of this chat');
 
@@ -156,6 +156,12 @@ export class StompConnection implements Session {
         if (event.message.senderId !== this.userId) this.toQueue('notifications', newMessageBody(event));
         return wrote;
       }
+      case 'message.updated':
+        this.toChat(event.chatId, messageUpdatedBody(event), false);
+        return false;
+      case 'message.deleted':
+        this.toChat(event.chatId, messageDeletedBody(event), false);
+        return false;
       case 'typing':
         if (event.userId !== this.userId) this.toChat(event.chatId, typingBody(event), true);
         return false;
@@ -284,7 +290,7 @@ export class StompConnection implements Session {
     const destination = frame.headers.get('destination');
     if (destination === undefined) throw new StompProtocolError('Missing destination header', 'SEND needs a destination');
     const match = APP_CHAT.exec(destination);
-    if (!match) throw new StompProtocolError('Unknown destination', `Cannot send to ${destination}; use /app/chat/{chatId}/sendMessage, /typing or /loadHistory`);
+    if (!match) throw new StompProtocolError('Unknown destination', `Cannot send to ${destination}; use /app/chat/{chatId}/sendMessage, /typing, /loadHistory, /editMessage or /deleteMessage`);
     const chatId = await this.access(match[1], destination);
     // A retried sendMessage (same clientMessageId) is published to nobody: this connection alone
     // gets the original MESSAGE again on its chat subscription.

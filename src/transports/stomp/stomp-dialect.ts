@@ -5,6 +5,7 @@ import type { Dialect, DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { bufferVerdict, CLOSE_SLOW_CONSUMER, corked, sendBounded } from '../shared/ws-gateway.js';
 import { StompConnection, type StompDeps, type StompOptions } from './stomp-connection.js';
+import { registerStompEditRoutes } from './stomp-edit-routes.js';
 import { registerStompRestRoutes } from './stomp-rest-routes.js';
 import { rawToBuffer } from '../shared/raw-data.js';
 import type { RawData } from 'ws';
@@ -39,6 +40,7 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       };
       const deps: StompDeps = { core: ctx.core, registry: ctx.registry, log: ctx.log, options };
       registerStompRestRoutes(ctx.app, ctx.core, ctx.authenticate);
+      registerStompEditRoutes(ctx.app, ctx.core, ctx.authenticate);
       const track = (conn: StompConnection): StompConnection => {
         connections.add(conn);
         return conn;

@@ -1,6 +1,6 @@
-import type { DomainEvent, MessageCreated } from '../../domain/events.js';
+import type { DomainEvent, MessageCreated, MessageDeleted, MessageUpdated } from '../../domain/events.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
-import { preview, renderSentMessage } from './stomp-render.js';
+import { preview, renderMessage, renderSentMessage } from './stomp-render.js';
 
 /** A JSON body serialized once per event, with its byte length for `content-length`. */
 export interface EncodedBody {
@@ -23,6 +23,20 @@ export function messageBody(event: MessageCreated): EncodedBody {
 export function newMessageBody(event: MessageCreated): EncodedBody {
   return encodeOnce(event, 'stomp:NEW_MESSAGE', () =>
     encoded({ type: 'NEW_MESSAGE', chatId: event.chatId, senderId: event.message.senderId, preview: preview(event.message.text), timestamp: new Date(event.message.createdAt).toISOString() }),
+  );
+}
+
+export function messageUpdatedBody(event: MessageUpdated): EncodedBody {
+  return encodeOnce(event, 'stomp:MESSAGE_UPDATED', () => envelope('MESSAGE_UPDATED', event.chatId, event.message.editedAt ?? Date.now(), renderMessage(event.message)));
+}
+
+export function messageDeletedBody(event: MessageDeleted): EncodedBody {
+  return encodeOnce(event, 'stomp:MESSAGE_DELETED', () =>
+    envelope('MESSAGE_DELETED', event.chatId, event.message.deletedAt ?? Date.now(), {
+      messageId: String(event.message.id),
+      conversationId: String(event.chatId),
+      changeSeq: event.message.changeSeq,
+    }),
   );
 }
 

@@ -17,6 +17,11 @@ export function renderMessage(m: Message) {
     replyToMessageId: m.replyTo,
     /** Per-chat 1, 2, 3 … (an addition): catch-up and read receipts compare it with `readSeq`. */
     seq: m.seq,
+    // Edits and deletes (additions, null when not); a deleted message keeps its place with content "".
+    editedAt: m.editedAt === null ? null : iso(m.editedAt),
+    deletedAt: m.deletedAt === null ? null : iso(m.deletedAt),
+    /** The chat's change cursor at this message's latest change (0: never); `/changes?after=` catches up. */
+    changeSeq: m.changeSeq,
   };
 }
 
