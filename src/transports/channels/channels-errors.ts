@@ -1,3 +1,4 @@
+import { MESSAGE_NOT_FOUND, NOT_YOURS } from '../../core/actions/message-edits.js';
 import { isChatError } from '../../domain/errors.js';
 import { ChannelsClose, type ChannelsCloseReason } from './close-codes.js';
 
@@ -14,6 +15,8 @@ export type ChannelsFailure =
  */
 export function channelsFailure(err: unknown): ChannelsFailure {
   if (!isChatError(err)) return { kind: 'error', message: 'Internal server error', technical: true };
+  // An unknown or someone else's message is a refused frame, not lost access to the chat.
+  if (err.reason === MESSAGE_NOT_FOUND || err.reason === NOT_YOURS) return { kind: 'error', message: err.message, technical: false };
   switch (err.code) {
     case 'unauthorized':
       return { kind: 'close', close: ChannelsClose.unauthorized };

@@ -6,7 +6,8 @@ import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { channelsFailure } from './channels-errors.js';
-import { errorFrame, messageFrame, messagesReadFrame, typingFrame } from './channels-wire.js';
+import { parseCursor, parseId, parsePage } from '../../core/paging.js';
+import { changesFrame, errorFrame, messageDeletedFrame, messageFrame, messagesReadFrame, messageUpdatedFrame, typingFrame } from './channels-wire.js';
 import { decodeClientFrame, type ClientFrame } from './client-frame.js';
 import { ChannelsClose } from './close-codes.js';
 
@@ -38,6 +39,12 @@ export class ChannelsSession implements Session {
     switch (event.type) {
       case 'message.created':
         return sendBounded(this.ws, encodeOnce(event, 'channels', () => messageFrame(event.message, event.sender)));
+      case 'message.updated':
+        sendBounded(this.ws, encodeOnce(event, 'channels', () => messageUpdatedFrame(event.message, event.sender)));
+        return false;
+      case 'message.deleted':
+        sendBounded(this.ws, encodeOnce(event, 'channels', () => messageDeletedFrame(event.message)));
+        return false;
       case 'typing':
         if (event.userId !== this.userId) sendBounded(this.ws, encodeOnce(event, 'channels', () => typingFrame(event)), true);
         return false;
@@ -107,6 +114,21 @@ export class ChannelsSession implements Session {
         case 'read_messages':
           await this.core.markRead(this.userId, this.chatId);
           return;
+        case 'edit_message':
+          // The edit comes back to this socket too, as `message_updated`.
+          await this.core.editMessage(this.userId, { chatId: this.chatId, messageId: parseId(frame.messageId, 'message_id') }, frame.text ?? '');
+          return;
+        case 'delete_message':
+          await this.core.deleteMessage(this.userId, { chatId: this.chatId, messageId: parseId(frame.messageId, 'message_id') });
+          return;
+        case 'get_changes': {
+          const { limit } = parsePage(frame.limit, undefined, { limit: 100, max: 200 });
+          const page = await this.core.changesAfter(this.userId, this.chatId, parseCursor(frame.after), limit);
+          const users = await this.core.usersById([...new Set(page.changes.map((m) => m.senderId))]);
+          const fallback = (id: string) => ({ id, username: null, name: null, firstName: null, lastName: null, email: null });
+          sendBounded(this.ws, changesFrame(page.changes.map((m) => ({ message: m, sender: users.get(m.senderId) ?? fallback(m.senderId) })), page.cursor));
+          return;
+        }
         case 'invalid':
           this.sendError(frame.error);
           return;

@@ -18,9 +18,12 @@ export function connectionEstablishedFrame(chatId: number): string {
 
 /** The seed's `message` frame: the stored message with its sender's public profile. */
 export function messageFrame(message: Message, sender: SenderProfile): string {
-  return JSON.stringify({
-    type: 'message',
-    data: {
+  return JSON.stringify({ type: 'message', data: messageData(message, sender) });
+}
+
+/** The seed's message model. */
+export function messageData(message: Message, sender: SenderProfile) {
+  return {
       id: message.id,
       text: message.text,
       sender: {
@@ -35,8 +38,21 @@ export function messageFrame(message: Message, sender: SenderProfile): string {
       is_deleted: message.deletedAt !== null,
       // Only when the sender gave one (idempotent send), so it can match its pending message.
       ...(message.clientMsgId !== null ? { client_msg_id: message.clientMsgId } : {}),
-    },
-  });
+  };
+}
+
+/** An edit: the message model as it is now (`is_edited: true`), plus the change cursor. */
+export function messageUpdatedFrame(message: Message, sender: SenderProfile): string {
+  return JSON.stringify({ type: 'message_updated', data: { ...messageData(message, sender), change_seq: message.changeSeq } });
+}
+
+export function messageDeletedFrame(message: Message): string {
+  return JSON.stringify({ type: 'message_deleted', data: { id: message.id, is_deleted: true, change_seq: message.changeSeq } });
+}
+
+/** The answer to `get_changes`: changed messages in change order, and the cursor to ask after next. */
+export function changesFrame(messages: readonly { message: Message; sender: SenderProfile }[], cursor: number): string {
+  return JSON.stringify({ type: 'changes', data: messages.map(({ message, sender }) => ({ ...messageData(message, sender), change_seq: message.changeSeq })), cursor });
 }
 
 export function typingFrame(event: TypingChanged): string {

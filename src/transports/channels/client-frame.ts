@@ -5,6 +5,9 @@ export type ClientFrame =
   | { readonly kind: 'message'; readonly text: unknown; readonly clientMsgId: unknown }
   | { readonly kind: 'typing'; readonly isTyping: unknown }
   | { readonly kind: 'read_messages' }
+  | { readonly kind: 'edit_message'; readonly messageId: unknown; readonly text: unknown }
+  | { readonly kind: 'delete_message'; readonly messageId: unknown }
+  | { readonly kind: 'get_changes'; readonly after: unknown; readonly limit: unknown }
   | { readonly kind: 'invalid'; readonly error: string };
 
 const invalid = (error: string): ClientFrame => ({ kind: 'invalid', error });
@@ -35,6 +38,12 @@ export function decodeClientFrame(data: Buffer | ArrayBuffer | Buffer[], isBinar
       return { kind: 'typing', isTyping: frame['is_typing'] };
     case 'read_messages':
       return { kind: 'read_messages' };
+    case 'edit_message':
+      return { kind: 'edit_message', messageId: frame['message_id'], text: frame['text'] };
+    case 'delete_message':
+      return { kind: 'delete_message', messageId: frame['message_id'] };
+    case 'get_changes':
+      return { kind: 'get_changes', after: frame['after'], limit: frame['limit'] };
     default:
       return invalid(`Unknown message type: ${type}`);
   }
