@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import type { ChatCore } from '../../core/chat-core.js';
-import type { Page } from '../../core/paging.js';
+import { parseId, type Page } from '../../core/paging.js';
 import type { DomainEvent, MessageCreated, TypingChanged } from '../../domain/events.js';
 import { badRequest, isChatError } from '../../domain/errors.js';
 import { displayName } from '../../domain/user.js';
@@ -11,7 +11,7 @@ import { FrameQueue } from '../shared/frame-queue.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import type { NameBook } from './name-book.js';
 import { CLOSE_DELETED, CLOSE_REMOVED, errorFrame, MAX_QUEUED_FRAMES, parseClientFrame, unknownType } from './rooms-frames.js';
-import { wireMessage, wireTime, wireUserId, type WireMessage } from './rooms-wire.js';
+import { historyItem, wireMessage, wireTime, wireUserId, type WireMessage } from './rooms-wire.js';
 
 /** Events that arrive while the history is being read; past this the client is too far behind. */
 const MAX_BUFFERED = 10_000;
@@ -71,7 +71,7 @@ export class RoomsChatSession implements Session {
       if (unknown.length > 0) names.learnUsers((await core.usersById(unknown)).values());
       const frame = {
         type: 'history',
-        messages: messages.map((m) => wireMessage(m, names.get(m.senderId) ?? m.senderId)),
+        messages: messages.map((m) => historyItem(m, names.get(m.senderId) ?? m.senderId)),
         ...(messages.length === 0 ? { error: 'no messages' } : {}),
       };
       sendBounded(this.ws, JSON.stringify(frame));
@@ -109,6 +109,15 @@ export class RoomsChatSession implements Session {
       case 'message.created':
         this.deps.names.learn(event.sender.id, displayName(event.sender));
         return sendBounded(this.ws, encodeMessage(event));
+      case 'message.updated':
+        sendBounded(this.ws, encodeOnce(event, 'rooms:edited', () => JSON.stringify(wireMessage(event.message, displayName(event.sender), 'edited'))));
+        return false;
+      case 'message.deleted': {
+        const { names } = this.deps;
+        const author = event.message.senderId;
+        sendBounded(this.ws, encodeOnce(event, 'rooms:deleted', () => JSON.stringify(wireMessage(event.message, names.get(author) ?? author, 'deleted'))));
+        return false;
+      }
       case 'typing':
         if (event.userId !== this.userId) sendBounded(this.ws, encodeTyping(event, this.deps.names), true);
         return false;
@@ -156,6 +165,13 @@ export class RoomsChatSession implements Session {
         if (replay) this.handle(replay);
         return;
       }
+      case 'edit':
+        // Only the author; everyone in the chat (this socket too) gets the `edited` message.
+        await core.editMessage(this.userId, { chatId: this.chatId, messageId: parseId(frame['id'], 'id') }, frame['text']);
+        return;
+      case 'delete':
+        await core.deleteMessage(this.userId, { chatId: this.chatId, messageId: parseId(frame['id'], 'id') });
+        return;
       case 'typing':
         await core.setTyping(this.userId, this.chatId, true);
         return;

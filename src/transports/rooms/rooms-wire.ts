@@ -14,23 +14,28 @@ export interface WireAuthor {
   readonly name: string;
 }
 
-/** The seed's Message model; `type` is `message`, `typing`, `stop_typing` or `last_message`. */
+/**
+ * The seed's Message model; `type` is `message`, `typing`, `stop_typing` or `last_message`,
+ * and (issue 18) `edited` / `deleted` for changes, live and in history.
+ */
 export interface WireMessage {
   readonly id?: number;
   readonly chat_id: number;
-  readonly type: 'message' | 'typing' | 'stop_typing' | 'last_message';
+  readonly type: 'message' | 'typing' | 'stop_typing' | 'last_message' | 'edited' | 'deleted';
   readonly text: string;
   readonly author: WireAuthor;
   readonly time: string;
   /** Only when the sender gave one (idempotent send): the client's own id for the message. */
   readonly client_msg_id?: string;
+  /** Only on a message whose text was edited (history shows the current text). */
+  readonly edited?: true;
 }
 
 export function wireTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function wireMessage(message: Message, authorName: string, type: 'message' | 'last_message' = 'message'): WireMessage {
+export function wireMessage(message: Message, authorName: string, type: 'message' | 'last_message' | 'edited' | 'deleted' = 'message'): WireMessage {
   return {
     id: message.id,
     chat_id: message.chatId,
@@ -39,7 +44,13 @@ export function wireMessage(message: Message, authorName: string, type: 'message
     author: { id: wireUserId(message.senderId), name: authorName },
     time: wireTime(message.createdAt),
     ...(message.clientMsgId !== null ? { client_msg_id: message.clientMsgId } : {}),
+    ...(message.editedAt !== null && message.deletedAt === null ? { edited: true as const } : {}),
   };
+}
+
+/** A history item: a deleted message stays in place as a `deleted` tombstone with `text: ""`. */
+export function historyItem(message: Message, authorName: string): WireMessage {
+  return wireMessage(message, authorName, message.deletedAt !== null ? 'deleted' : 'message');
 }
 
 /** The seed's User model, plus `avatar` (the photo URL, or null). */
