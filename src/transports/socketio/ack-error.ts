@@ -1,3 +1,4 @@
+import { MESSAGE_NOT_FOUND, NOT_YOURS } from '../../core/actions/message-edits.js';
 import { isChatError, type ErrorCode } from '../../domain/errors.js';
 
 /** The seed's wording for any refused chat access (not a member, or no such chat). */
@@ -17,6 +18,8 @@ export interface ErrorAck {
  */
 export function toErrorAck(err: unknown): ErrorAck {
   if (!isChatError(err)) return { success: false, error: 'Internal server error', code: 'internal' };
+  // Within a chat one can see: an unknown message (404) and someone else's (403) say so.
+  if (err.reason === MESSAGE_NOT_FOUND || err.reason === NOT_YOURS) return { success: false, error: err.message, code: err.code };
   if (err.code === 'forbidden' || err.code === 'not_found') return { success: false, error: NO_ACCESS, code: 'forbidden' };
   return { success: false, error: err.message, code: err.code };
 }

@@ -1,5 +1,5 @@
 import type { ChatCore } from '../../core/chat-core.js';
-import { parseId, parsePage } from '../../core/paging.js';
+import { parseCursor, parseId, parsePage } from '../../core/paging.js';
 import { badRequest } from '../../domain/errors.js';
 import type { Message } from '../../domain/message.js';
 import type { User } from '../../domain/user.js';
@@ -92,7 +92,32 @@ const getMyChats: Handler = async ({ core, user }) => {
   return { success: true, chats };
 };
 
+/** Only the author; the ack carries the edited message, `message_updated` goes to the chat. */
+const editMessage: Handler = async ({ core, user }, payload) => {
+  const body = fields(payload);
+  const message = await core.editMessage(user.id, { chatId: undefined, messageId: parseId(body['messageId'], 'messageId') }, body['text']);
+  const sender = (await core.usersById([user.id])).get(user.id) ?? user;
+  return { success: true, message: toSocketIoMessage(message, sender) };
+};
+
+const deleteMessage: Handler = async ({ core, user }, payload) => {
+  await core.deleteMessage(user.id, { chatId: undefined, messageId: parseId(fields(payload)['messageId'], 'messageId') });
+  return { success: true };
+};
+
+/** Catch-up of edits and deletes after a change cursor (`after`, default 0). */
+const getChatChanges: Handler = async ({ core, user }, payload) => {
+  const body = fields(payload);
+  const chatId = parseId(body['chatId'], 'chatId');
+  const { limit } = parsePage(body['limit'], undefined, { limit: DEFAULT_PAGE, max: core.settings.maxPageSize });
+  const page = await core.changesAfter(user.id, chatId, parseCursor(body['after']), limit);
+  return { success: true, changes: await encodeMessages(core, page.changes), cursor: page.cursor };
+};
+
 export const eventHandlers: ReadonlyMap<string, Handler> = new Map([
+  ['edit_message', editMessage],
+  ['delete_message', deleteMessage],
+  ['get_chat_changes', getChatChanges],
   ['send_message', sendMessage],
   ['join_chat', joinChat],
   ['leave_chat', leaveChat],

@@ -19,6 +19,12 @@ export interface SocketIoMessage {
   readonly user: SocketIoUser;
   /** Only when the sender gave one (idempotent send). */
   readonly clientMsgId?: string;
+  /** Only on an edited message (ISO-8601). */
+  readonly editedAt?: string;
+  /** Only on a deleted message's tombstone (ISO-8601); its `text` is "". */
+  readonly deletedAt?: string;
+  /** Only on a changed message: the chat's change cursor at its latest change (`get_chat_changes`). */
+  readonly changeSeq?: number;
 }
 
 type Profile = Pick<SenderProfile, 'id' | 'username' | 'name' | 'firstName' | 'lastName' | 'email'>;
@@ -43,5 +49,8 @@ export function toSocketIoMessage(message: Message, sender: Profile | undefined)
     createdAt: new Date(message.createdAt).toISOString(),
     user,
     ...(message.clientMsgId !== null ? { clientMsgId: message.clientMsgId } : {}),
+    ...(message.editedAt !== null ? { editedAt: new Date(message.editedAt).toISOString() } : {}),
+    ...(message.deletedAt !== null ? { deletedAt: new Date(message.deletedAt).toISOString() } : {}),
+    ...(message.changeSeq > 0 ? { changeSeq: message.changeSeq } : {}),
   };
 }

@@ -63,6 +63,14 @@ export class SocketIoSession implements Session {
         this.socket.emit('new_message', payload);
         return true;
       }
+      case 'message.updated':
+        if (this.joined.has(event.chatId)) this.socket.emit('message_updated', encodeOnce(event, 'socketio', () => toSocketIoMessage(event.message, event.sender)));
+        return false;
+      case 'message.deleted':
+        if (this.joined.has(event.chatId)) {
+          this.socket.emit('message_deleted', encodeOnce(event, 'socketio', () => ({ id: String(event.message.id), chatId: String(event.chatId), changeSeq: event.message.changeSeq })));
+        }
+        return false;
       case 'members.removed':
         if (event.userIds.includes(this.userId)) this.joined.delete(event.chatId);
         return false;
