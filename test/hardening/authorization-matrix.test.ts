@@ -34,16 +34,16 @@ interface World {
 }
 
 /** A fresh group: owner, member and a second member, `removed` was in it and was removed; two messages. */
-async function freshGroup(w: World): Promise<{ group: number; other: TestUser; priv: number }> {
+async function freshGroup(w: World): Promise<{ group: number; other: TestUser; priv: number; memberMessage: number }> {
   const core = w.t.server.core;
   const other = await registerUser(w.t);
   const group = (await core.createGroup(w.owner.id, { name: `${SECRET}-group`, description: SECRET, memberIds: [w.member.id, other.id, w.removed.id] })).id;
   await core.sendMessage(w.owner.id, { chatId: group, text: `${SECRET}-1` });
-  await core.sendMessage(w.member.id, { chatId: group, text: `${SECRET}-2` });
+  const memberMessage = (await core.sendMessage(w.member.id, { chatId: group, text: `${SECRET}-2` })).message.id;
   await core.removeMembers(w.owner.id, group, [w.removed.id]);
   const priv = (await core.openPrivateChat(w.owner.id, other.id)).chat.id;
   await core.sendMessage(w.owner.id, { chatId: priv, text: `${SECRET}-private` });
-  return { group, other, priv };
+  return { group, other, priv, memberMessage };
 }
 
 type Caller = 'anonymous' | 'outsider' | 'removed' | 'member' | 'owner';
@@ -53,7 +53,8 @@ interface Req {
   readonly json?: unknown;
   readonly form?: () => FormData;
 }
-type Target = { group: number; priv: number; other: TestUser; w: World };
+/** `memberMessage`: a message of `member` in `group` (edits and deletes: the author's own). */
+type Target = { group: number; priv: number; other: TestUser; memberMessage: number; w: World };
 
 /**
  * - public: anyone, no token needed;
@@ -91,6 +92,15 @@ const REST: Record<string, Entry> = {
   'GET /api/v1/chat/conversations/{id}/messages': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/v1/chat/conversations/${group}/messages` }) },
   'POST /api/v1/chat/conversations/{id}/read': { scope: 'chat', req: ({ group }) => ({ method: 'POST', path: `/api/v1/chat/conversations/${group}/read` }) },
   'POST /api/v1/chat/direct/{user_id}/send': { scope: 'self', req: ({ w }) => ({ method: 'POST', path: `/api/v1/chat/direct/${w.spare.id}/send`, json: { body: 'hi' } }) },
+  'PATCH /api/v1/chat/conversations/{id}/messages/{message_id}': {
+    scope: 'chat',
+    req: ({ group, memberMessage }) => ({ method: 'PATCH', path: `/api/v1/chat/conversations/${group}/messages/${memberMessage}`, json: { body: 'edited' } }),
+  },
+  'DELETE /api/v1/chat/conversations/{id}/messages/{message_id}': {
+    scope: 'chat',
+    req: ({ group, memberMessage }) => ({ method: 'DELETE', path: `/api/v1/chat/conversations/${group}/messages/${memberMessage}` }),
+  },
+  'GET /api/v1/chat/conversations/{id}/changes': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/v1/chat/conversations/${group}/changes?after=0` }) },
   'GET /api/v1/chat/presence/{user_id}': { scope: 'self', req: ({ w }) => ({ method: 'GET', path: `/api/v1/chat/presence/${w.owner.id}` }) },
   // rooms
   'POST /api/v1/user': { scope: 'self', req: () => ({ method: 'POST', path: '/api/v1/user', form: form({ description: 'me' }) }) },
@@ -116,6 +126,12 @@ const REST: Record<string, Entry> = {
   'GET /api/chats/{chatId}': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}` }) },
   'GET /api/chats/{chatId}/messages': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}/messages` }) },
   'POST /api/chats/{chatId}/messages': { scope: 'chat', req: ({ group }) => ({ method: 'POST', path: `/api/chats/${group}/messages`, json: { content: 'hello' } }) },
+  'PUT /api/chats/{chatId}/messages/{messageId}': {
+    scope: 'chat',
+    req: ({ group, memberMessage }) => ({ method: 'PUT', path: `/api/chats/${group}/messages/${memberMessage}`, json: { content: 'edited' } }),
+  },
+  'DELETE /api/chats/{chatId}/messages/{messageId}': { scope: 'chat', req: ({ group, memberMessage }) => ({ method: 'DELETE', path: `/api/chats/${group}/messages/${memberMessage}` }) },
+  'GET /api/chats/{chatId}/changes': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}/changes?after=0` }) },
   'PUT /api/chats/{chatId}/participants': { scope: 'manage', req: ({ group, w }) => ({ method: 'PUT', path: `/api/chats/${group}/participants`, json: { action: 'add', userId: w.spare.id } }) },
   'POST /api/chats/{chatId}/avatar': { scope: 'manage', req: ({ group }) => ({ method: 'POST', path: `/api/chats/${group}/avatar`, form: form({}, PNG, 'file') }) },
   'GET /api/chats/{chatId}/online': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}/online` }) },
@@ -222,8 +238,8 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
         expect(NOT_YET_MERGED.has(key), `${key} is not a route`).toBe(true);
         ctx.skip();
       }
-      const { group, priv, other } = await freshGroup(w);
-      const x: Target = { group, priv, other, w };
+      const { group, priv, other, memberMessage } = await freshGroup(w);
+      const x: Target = { group, priv, other, memberMessage, w };
       const req = entry.req(x);
       const anon = await call(w, 'anonymous', req);
       expect(anon.status, `${key} anonymous: ${anon.text}`).toBe(401);
@@ -255,8 +271,8 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
 
   for (const [name, build] of Object.entries(MANAGE_EXTRA)) {
     it(`${name} (manage)`, async () => {
-      const { group, priv, other } = await freshGroup(w);
-      const x: Target = { group, priv, other, w };
+      const { group, priv, other, memberMessage } = await freshGroup(w);
+      const x: Target = { group, priv, other, memberMessage, w };
       expect((await call(w, 'anonymous', build(x))).status).toBe(401);
       for (const caller of ['outsider', 'removed', 'member'] as const) expect((await call(w, caller, build(x))).status, `${name} as ${caller}`).toBe(403);
       expect((await call(w, 'owner', build(x))).status).toBe(200);
