@@ -387,12 +387,15 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
   }
 
   it('stomp: SUBSCRIBE /topic/chat/{id} and SEND to every /app destination: Unauthorized without a token, Access denied for outsiders and removed members', async () => {
-    const { group } = await freshGroup(w);
+    const { group, memberMessage } = await freshGroup(w);
     const frames = [
       `SUBSCRIBE\nid:s1\ndestination:/topic/chat/${group}\nreceipt:m1\n\n`,
       `SEND\ndestination:/app/chat/${group}/sendMessage\nreceipt:m1\ncontent-type:application/json\n\n{"content":"sneak"}`,
       `SEND\ndestination:/app/chat/${group}/typing\nreceipt:m1\n\ntrue`,
       `SEND\ndestination:/app/chat/${group}/loadHistory\nreceipt:m1\n\n{"limit":5}`,
+      // The member's own message: the member may edit and then delete it.
+      `SEND\ndestination:/app/chat/${group}/editMessage\nreceipt:m1\n\n{"messageId":${memberMessage},"content":"edited"}`,
+      `SEND\ndestination:/app/chat/${group}/deleteMessage\nreceipt:m1\n\n{"messageId":${memberMessage}}`,
     ];
     for (const frame of frames) {
       const what = frame.split('\n').slice(0, 2).join(' ');
@@ -405,8 +408,8 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
     expect(texts.filter((t) => t === 'sneak')).toHaveLength(1);
   });
 
-  it('socketio: no token is Unauthorized; send_message/join_chat/get_chat_messages by outsiders and removed members are refused with the seed message', async () => {
-    const { group } = await freshGroup(w);
+  it('socketio: no token is Unauthorized; send_message/join_chat/get_chat_messages/get_chat_changes/edit_message/delete_message by outsiders and removed members are refused with the seed message', async () => {
+    const { group, memberMessage } = await freshGroup(w);
     const refusal = await new Promise<string>((resolve) => {
       const s = io(w.t.url, { transports: ['websocket'], reconnection: false, forceNew: true });
       s.once('connect', () => {
@@ -423,6 +426,10 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
       ['send_message', { chatId: String(group), text: 'sneak' }],
       ['join_chat', { chatId: String(group) }],
       ['get_chat_messages', { chatId: String(group) }],
+      ['get_chat_changes', { chatId: String(group) }],
+      // The member's own message: the member may edit and then delete it.
+      ['edit_message', { messageId: String(memberMessage), text: 'edited' }],
+      ['delete_message', { messageId: String(memberMessage) }],
     ];
     for (const user of [w.outsider, w.removed, w.member]) {
       const s = io(w.t.url, { auth: { token: user.token }, transports: ['websocket'], reconnection: false, forceNew: true });
