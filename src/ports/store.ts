@@ -115,5 +115,7 @@ export interface Store {
 
   /** Moves cursors forward; returns only the entries that moved. */
   advanceDelivered(entries: readonly ReceiptAdvance[]): Promise<ReceiptAdvanced[]>;
+  /** The stored delivered cursors of those (chat, user) pairs that are current members. */
+  deliveredCursors(keys: readonly { readonly chatId: number; readonly userId: string }[]): Promise<ReceiptAdvance[]>;
   advanceRead(entry: ReceiptAdvance): Promise<ReceiptAdvanced | undefined>;
 }

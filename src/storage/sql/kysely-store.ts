@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Store } from '../../ports/store.js';
+import type { HotPath } from './hot-path.js';
 import { SqlChats } from './sql-chats.js';
 import { SqlMessages } from './sql-messages.js';
 import { SqlReceipts } from './sql-receipts.js';
@@ -8,8 +9,9 @@ import type { Tables } from './tables.js';
 
 /**
  * The Store for both databases: portable Kysely, split by table family. The few places where
- * the engines differ (row locks, LIMIT without a bound) branch on `kind`; connection setup lives
- * in `storage/sqlite` and `storage/postgres`.
+ * the engines differ (row locks, LIMIT without a bound) branch on `kind`; connection setup and
+ * the per-message statements (`HotPath`, written for each engine) live in `storage/sqlite` and
+ * `storage/postgres`.
  */
 export class KyselyStore implements Store {
   private readonly users: SqlUsers;
@@ -20,11 +22,12 @@ export class KyselyStore implements Store {
   constructor(
     readonly kind: 'sqlite' | 'postgres',
     private readonly db: Kysely<Tables>,
+    private readonly hot: HotPath,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
     this.users = new SqlUsers(db);
     this.chats = new SqlChats(db, kind);
-    this.messages = new SqlMessages(db, kind);
+    this.messages = new SqlMessages(db);
     this.receipts = new SqlReceipts(db, kind);
   }
 
@@ -65,12 +68,13 @@ export class KyselyStore implements Store {
   chatIdsOf: Store['chatIdsOf'] = (userId) => this.chats.chatIdsOf(userId);
   contactsOf: Store['contactsOf'] = (userId) => this.chats.contactsOf(userId);
 
-  appendMessages: Store['appendMessages'] = (batch, now) => this.messages.appendMessages(batch, now);
+  appendMessages: Store['appendMessages'] = (batch, now) => this.hot.appendMessages(batch, now);
   getMessage: Store['getMessage'] = (id) => this.messages.getMessage(id);
   listMessages: Store['listMessages'] = (chatId, query) => this.messages.listMessages(chatId, query);
   listMessagesAfterSeq: Store['listMessagesAfterSeq'] = (chatId, afterSeq, limit) => this.messages.listMessagesAfterSeq(chatId, afterSeq, limit);
   listMessagesSince: Store['listMessagesSince'] = (chatId, since, limit) => this.messages.listMessagesSince(chatId, since, limit);
 
-  advanceDelivered: Store['advanceDelivered'] = (entries) => this.receipts.advanceDelivered(entries);
+  advanceDelivered: Store['advanceDelivered'] = (entries) => this.hot.advanceDelivered(entries);
+  deliveredCursors: Store['deliveredCursors'] = (keys) => this.hot.deliveredCursors(keys);
   advanceRead: Store['advanceRead'] = (entry) => this.receipts.advanceRead(entry);
 }
