@@ -7,6 +7,8 @@ import { SqlReceipts } from './sql-receipts.js';
 import { SqlUsers } from './sql-users.js';
 import type { Tables } from './tables.js';
 
+const POSTGRES_WRITE_LANES = 4;
+
 /**
  * The Store for both databases: portable Kysely, split by table family. The few places where
  * the engines differ (row locks, LIMIT without a bound) branch on `kind`; connection setup and
@@ -19,12 +21,16 @@ export class KyselyStore implements Store {
   private readonly messages: SqlMessages;
   private readonly receipts: SqlReceipts;
 
+  readonly writeConcurrency: number;
+
   constructor(
     readonly kind: 'sqlite' | 'postgres',
     private readonly db: Kysely<Tables>,
     private readonly hot: HotPath,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
+    // SQLite has one writer in this process; PostgreSQL overlaps commits on pooled connections.
+    this.writeConcurrency = kind === 'sqlite' ? 1 : POSTGRES_WRITE_LANES;
     this.users = new SqlUsers(db);
     this.chats = new SqlChats(db, kind);
     this.messages = new SqlMessages(db);
