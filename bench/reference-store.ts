@@ -30,6 +30,8 @@ export interface ReferenceStore {
   insertOne(message: NewMessage): Promise<StoredMessage>;
   /** A batch in one statement (PostgreSQL) / one transaction (SQLite); results in batch order. */
   insertBatch(batch: readonly NewMessage[]): Promise<StoredMessage[]>;
+  /** A room's stored messages in seq order (the bench's own test reads them back). */
+  history(roomId: string): Promise<{ id: string; seq: number; senderId: string; body: string }[]>;
   /** Drops the tables (PostgreSQL) or the file (SQLite), then disconnects. */
   close(): Promise<void>;
 }
@@ -104,6 +106,10 @@ async function openPostgres(url: string, prefix: string, poolSize: number): Prom
         return { id: ids.get(`${m.roomId}\0${seq}`)!, seq };
       });
     },
+    async history(roomId) {
+      const { rows } = await pool.query<{ id: string; seq: string; sender_id: string; body: string }>(`select id, seq, sender_id, body from ${messages} where room_id = $1 order by seq`, [roomId]);
+      return rows.map((r) => ({ id: String(r.id), seq: Number(r.seq), senderId: r.sender_id, body: r.body }));
+    },
     async close() {
       await pool.query(`drop table if exists ${messages}, ${rooms}`).catch(() => {});
       await pool.end().catch(() => {});
@@ -128,12 +134,14 @@ function openSqlite(prefix: string, dataDir: string | undefined): ReferenceStore
     const seq = bump.get(m.roomId)!.last_seq;
     return { id: String(insert.get(m.roomId, seq, m.senderId, m.body, m.createdAt)!.id), seq };
   };
+  const history = db.prepare<[string], { id: number; seq: number; sender_id: string; body: string }>(`select id, seq, sender_id, body from ${prefix}_messages where room_id = ? order by seq`);
   const one = db.transaction(write);
   const many = db.transaction((list: readonly NewMessage[]) => list.map(write));
   return {
     kind: 'sqlite',
     insertOne: async (m) => one(m),
     insertBatch: async (list) => many(list),
+    history: async (roomId) => history.all(roomId).map((r) => ({ id: String(r.id), seq: r.seq, senderId: r.sender_id, body: r.body })),
     async close() {
       db.close();
       rmSync(dataDir ? file : dir, { recursive: true, force: true });
