@@ -87,8 +87,8 @@ async function openInfrastructure(config: Config, log: Logger): Promise<Infrastr
 /**
  * Uploads on disk, or in an S3 bucket when S3_ENDPOINT is set. Either way `/uploads/<key>` on
  * this server serves them; with S3_PUBLIC_URL the returned URLs point at the bucket instead.
- * A bucket that does not exist stops the start (a typo); one that cannot be reached only warns,
- * since chat works without uploads and they answer 503 until storage is back.
+ * A bucket that does not exist stops the start (a typo); storage that refuses or cannot be
+ * reached only warns, since chat works without uploads and they answer 503 meanwhile.
  */
 async function openFileStore(config: Config, log: Logger): Promise<FileStore> {
   const serveUrl = `${config.publicUrl ?? ''}/uploads`;
@@ -101,7 +101,9 @@ async function openFileStore(config: Config, log: Logger): Promise<FileStore> {
     files.close();
     throw new ConfigError('S3_BUCKET', `bucket '${config.s3.bucket}' does not exist at S3_ENDPOINT`);
   }
-  if (check === 'unreachable') log.warn({ endpoint: new URL(config.s3.endpoint).origin, bucket: config.s3.bucket }, 'S3 bucket not reachable at start; uploads answer 503 until it is');
+  const where = { endpoint: new URL(config.s3.endpoint).origin, bucket: config.s3.bucket };
+  if (check === 'refused') log.warn(where, 'S3 refused the start check (credentials or bucket policy): uploads answer 503 if it refuses them too');
+  if (check === 'unreachable') log.warn(where, 'S3 not reachable at start: uploads answer 503 until it is');
   return files;
 }
 

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { sniffImage, type ImageType } from '../domain/image-type.js';
 import type { FileStore } from '../ports/file-store.js';
 import type { Logger } from '../ports/logger.js';
@@ -18,8 +18,11 @@ export interface S3FileStoreOptions {
   readonly log: Logger;
 }
 
-/** What a bucket check at start found: only a missing bucket is a configuration error. */
-export type BucketCheck = 'ok' | 'missing' | 'unreachable';
+/**
+ * What the check at start found. Only a missing bucket is certainly a configuration error: a
+ * refusal may be an upload-only policy (no ListBucket), and an outage may pass.
+ */
+export type BucketCheck = 'ok' | 'missing' | 'refused' | 'unreachable';
 
 /**
  * Uploads in an S3-compatible bucket (AWS, MinIO, …), under the same keys as on disk.
@@ -85,13 +88,21 @@ export class S3FileStore implements FileStore {
     return type ? { bytes, type } : undefined;
   }
 
-  /** One request at start: tells a wrong bucket name from a storage that is merely down. */
+  /**
+   * One read at start, of a key no upload can have: "no such key" proves bucket and credentials
+   * good. A GET rather than HeadBucket, which needs ListBucket rights and has no error body to
+   * tell a missing bucket from a missing key.
+   */
   async checkBucket(): Promise<BucketCheck> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+      await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: 'polychat-start-check' }));
       return 'ok';
     } catch (err) {
-      return status(err) === 404 ? 'missing' : 'unreachable';
+      const name = (err as { name?: unknown } | undefined)?.name;
+      if (name === 'NoSuchBucket') return 'missing';
+      if (isMissingObject(err)) return 'ok';
+      const code = status(err);
+      return code === 401 || code === 403 ? 'refused' : 'unreachable';
     }
   }
 

@@ -15,7 +15,7 @@ export interface TestS3Server {
   env(extra?: Record<string, string>): Record<string, string>;
   /** Stops answering (connections are cut): an outage. Objects are kept. */
   stop(): Promise<void>;
-  /** Answers again on the same port, with the objects stored before. */
+  /** Answers again on the same port, with the objects stored before (no-op while running). */
   restart(): Promise<void>;
   /** Stops and removes its data. */
   close(): Promise<void>;
@@ -30,6 +30,7 @@ export async function startS3Server(bucket = 'polychat-test'): Promise<TestS3Ser
   let port = 0;
   let server: S3rver | null = null;
   const start = async (): Promise<void> => {
+    if (server) return;
     const s3 = new S3rver({ address: '127.0.0.1', port, directory, silent: true, vhostBuckets: false, configureBuckets: [{ name: bucket }] });
     const address = await s3.run();
     port = address.port;
