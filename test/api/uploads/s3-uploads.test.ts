@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/app/config.js';
 import { createLogger } from '../../../src/app/create-logger.js';
 import { backends } from '../../support/backends.js';
 import { S3_SECRET_KEY, startS3Server, type TestS3Server } from '../../support/s3-server.js';
@@ -184,5 +185,19 @@ describe.each(backends)('uploads in S3 on %s', (backend) => {
       expect(logs.text).toContain('file storage failed');
       expect(logs.text).not.toContain(wrongSecret);
     });
+  });
+});
+
+describe('S3 settings are validated', () => {
+  const full = { S3_ENDPOINT: 'http://127.0.0.1:9000', S3_BUCKET: 'b', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' };
+  it('needs bucket and keys with an endpoint, valid URLs, and defaults the region', () => {
+    for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY']) {
+      expect(() => loadConfig({ ...full, [name]: '' })).toThrow(new RegExp(`^${name}: is required when S3_ENDPOINT is set`));
+    }
+    expect(() => loadConfig({ ...full, S3_ENDPOINT: 'ftp://x' })).toThrow(/^S3_ENDPOINT:/);
+    expect(() => loadConfig({ ...full, S3_PUBLIC_URL: 'not a url' })).toThrow(/^S3_PUBLIC_URL:/);
+    expect(loadConfig(full).s3).toEqual({ endpoint: full.S3_ENDPOINT, region: 'us-east-1', bucket: 'b', accessKey: 'k', secretKey: 's', publicUrl: null });
+    expect(loadConfig({ ...full, S3_REGION: 'eu-west-3', S3_PUBLIC_URL: 'https://cdn.example/b/' }).s3).toMatchObject({ region: 'eu-west-3', publicUrl: 'https://cdn.example/b' });
+    expect(loadConfig({ S3_BUCKET: 'ignored without an endpoint' }).s3).toBeNull();
   });
 });
