@@ -127,17 +127,3 @@ export function bufferVerdict(queued: number, hard: number, ephemeral: boolean):
   if (ephemeral && queued > Math.floor(hard / 8)) return 'drop';
   return 'send';
 }
-
-/**
- * Runs `write` with the connection's socket corked, so the frames it sends leave in one
- * syscall instead of one each (`_socket` is `ws`'s long-standing internal handle).
- */
-export function corked(ws: WebSocket, write: () => void): void {
-  const socket = (ws as unknown as { _socket?: Duplex })._socket;
-  socket?.cork();
-  try {
-    write();
-  } finally {
-    socket?.uncork();
-  }
-}
