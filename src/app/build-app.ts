@@ -70,7 +70,7 @@ async function openInfrastructure(config: Config, log: Logger): Promise<Infrastr
     const { openRedisInfrastructure } = await import('../bus/redis/open-redis-infrastructure.js');
     return openRedisInfrastructure({ url: config.redisUrl, prefix: config.redisPrefix, log });
   }
-  const broker = new MemoryBroker();
+  const broker = new MemoryBroker(log);
   const presence = new MemoryPresenceStore();
   return {
     broker,
