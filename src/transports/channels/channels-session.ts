@@ -4,6 +4,7 @@ import type { DomainEvent } from '../../domain/events.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
+import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { channelsFailure } from './channels-errors.js';
 import { parseCursor, parseId, parsePage } from '../../core/paging.js';
@@ -38,18 +39,18 @@ export class ChannelsSession implements Session {
     if (this.closed || !('chatId' in event) || event.chatId !== this.chatId) return false;
     switch (event.type) {
       case 'message.created':
-        return sendBounded(this.ws, encodeOnce(event, 'channels', () => messageFrame(event.message, event.sender)));
+        return sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(messageFrame(event.message, event.sender))));
       case 'message.updated':
-        sendBounded(this.ws, encodeOnce(event, 'channels', () => messageUpdatedFrame(event.message, event.sender)));
+        sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(messageUpdatedFrame(event.message, event.sender))));
         return false;
       case 'message.deleted':
-        sendBounded(this.ws, encodeOnce(event, 'channels', () => messageDeletedFrame(event.message)));
+        sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(messageDeletedFrame(event.message))));
         return false;
       case 'typing':
-        if (event.userId !== this.userId) sendBounded(this.ws, encodeOnce(event, 'channels', () => typingFrame(event)), true);
+        if (event.userId !== this.userId) sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(typingFrame(event))), true);
         return false;
       case 'receipt.read':
-        sendBounded(this.ws, encodeOnce(event, 'channels', () => messagesReadFrame(event)), true);
+        sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(messagesReadFrame(event))), true);
         return false;
       case 'members.removed':
         if (event.userIds.includes(this.userId)) this.revoke('removed from chat');
