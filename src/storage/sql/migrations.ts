@@ -107,7 +107,9 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
         await db.schema.alterTable('users').addColumn('claims_hash', 'text').execute();
       },
     },
-    '0003_message_edits_change_cursor': {
+    // 0004, not 0003: the search branch's `0003_message_search` runs first wherever both exist
+    // (Kysely refuses a migration that sorts before one already applied).
+    '0004_message_edits_change_cursor': {
       // Edits and deletes (issue 18): a per-chat change cursor, so a client that was away asks
       // for the changes after the last cursor it saw. The index is partial: plain sends (the
       // hot path) never enter it.
