@@ -98,7 +98,10 @@ describe('GET /asyncapi.json', () => {
       expect(['roomsChat', 'roomsMain'].some((channel) => describedOn(messages, channel, 'send', type)), `rooms sends ${type}`).toBe(true);
     }
     expectSent('channelsChat', typeLiterals(source('channels/channels-wire.ts')));
-    const stompBodies = [...all(source('stomp/stomp-events.ts'), /'([A-Z][A-Z_]+)'/g), ...all(source('stomp/stomp-app-destinations.ts'), /type: '([A-Z][A-Z_]+)'/g)];
+    // Envelope and notification types: the first argument of `envelope(…)` or the value of `type:`.
+    const stompTypes = (text: string): string[] => [...text.matchAll(/(?:envelope\(|\btype: )([^,\n]+)/g)].flatMap((m) => all(m[1]!, /'([A-Z][A-Z_]+)'/g));
+    const stompBodies = [...stompTypes(source('stomp/stomp-events.ts')), ...stompTypes(source('stomp/stomp-app-destinations.ts'))];
+    expect(stompBodies.length).toBeGreaterThan(5);
     for (const type of new Set(stompBodies)) {
       const onSomeDestination = ['stompTopicChat', 'stompUserNotifications', 'stompUserHistory'].some((channel) => describedOn(messages, channel, 'send', type));
       expect(onSomeDestination, `stomp sends ${type}`).toBe(true);
