@@ -115,7 +115,16 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
   it('stomp', async () => {
     const connect = async (user: TestUser | null): Promise<Client> => {
       const client = new Client({
-        webSocketFactory: () => new WebSocket(`${t.wsUrl}/ws-chat`, ['v12.stomp']),
+        webSocketFactory: () => {
+          const ws = new WebSocket(`${t.wsUrl}/ws-chat`, ['v12.stomp']);
+          // What the client really writes: each outgoing STOMP frame is recorded as sent.
+          const send = ws.send.bind(ws);
+          ws.send = ((data: string, ...rest: never[]) => {
+            if (typeof data === 'string') for (const text of data.split('\0')) recordClientFrame(text);
+            return send(data, ...rest);
+          }) as typeof ws.send;
+          return ws;
+        },
         connectHeaders: user ? { Authorization: `Bearer ${user.token}` } : {},
         reconnectDelay: 0,
         debug: () => {},
@@ -136,6 +145,22 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
       client.onStompError = (f) => frame('ERROR', f);
       return client;
     };
+    /** A STOMP frame the client wrote: SEND by its /app destination's action, any other by its command. */
+    function recordClientFrame(text: string): void {
+      const frame = text.replace(/^\n+/, '');
+      if (frame === '') return;
+      const [head, ...bodyParts] = frame.split('\n\n');
+      const [command, ...lines] = head!.split('\n');
+      const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]));
+      const body = bodyParts.join('\n\n');
+      if (command === 'SEND') {
+        const action = /\/app\/chat\/[^/]+\/(\w+)$/.exec(headers['destination'] ?? '')?.[1] ?? '?';
+        const channel = { sendMessage: 'stompSendMessage', typing: 'stompTyping', loadHistory: 'stompLoadHistory' }[action] ?? '?';
+        record({ channel, action: 'receive', frameType: action, payload: JSON.parse(body) });
+      } else {
+        record({ channel: 'stompSession', action: 'receive', frameType: command!, payload: body, headers });
+      }
+    }
     const subscribe = async (client: Client, destination: string, channel: string): Promise<void> => {
       const receipt = `r-${destination}`;
       const done = new Promise<void>((resolve) =>
@@ -147,26 +172,25 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
       client.subscribe(destination, (m) => {
         const payload = JSON.parse(m.body) as { type: string };
         record({ channel, action: 'send', frameType: payload.type, payload, headers: m.headers });
-      }, { receipt });
+      }, { receipt, id: `sub-${destination}` });
       await done;
     };
-    const send = (client: Client, channel: string, action: string, payload: unknown): void => {
-      record({ channel, action: 'receive', frameType: action, payload });
+    const send = (client: Client, action: string, payload: unknown): void => {
       client.publish({ destination: `/app/chat/${group}/${action}`, body: JSON.stringify(payload) });
     };
 
     const a = await connect(alice);
-    record({ channel: 'stompSession', action: 'receive', frameType: 'CONNECT', payload: '', headers: { 'accept-version': '1.2,1.1,1.0', Authorization: 'Bearer …' } });
     await subscribe(a, `/topic/chat/${group}`, 'stompTopicChat');
     await subscribe(a, '/user/queue/notifications', 'stompUserNotifications');
     await subscribe(a, '/user/queue/history', 'stompUserHistory');
     const b = await connect(bob);
-    send(b, 'stompSendMessage', 'sendMessage', { content: 'hi from stomp', clientMessageId: 'st-1' });
-    send(b, 'stompTyping', 'typing', true);
-    send(a, 'stompLoadHistory', 'loadHistory', { offset: 0, limit: 10, beforeMessageId: null });
+    send(b, 'sendMessage', { content: 'hi from stomp', clientMessageId: 'st-1' });
+    send(b, 'typing', true);
+    send(a, 'loadHistory', { offset: 0, limit: 10, beforeMessageId: null });
     // Carol's first and last connection: presence on the chat's topic.
     const c = await connect(carol);
     await seen('stompTopicChat', 'USER_ONLINE');
+    c.unsubscribe('none');
     await c.deactivate();
     // Bob adds Alice to a new chat: NEW_CHAT on her notifications.
     expect((await api(t, bob, 'POST', '/api/chats', { type: 'group', name: 'Side', participantIds: [alice.id] })).status).toBe(201);
