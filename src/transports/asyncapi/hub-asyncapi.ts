@@ -6,6 +6,7 @@ import { messageCreated, parsed, presenceChanged } from './samples.js';
 import { transportCloseCodes } from './transport-close-codes.js';
 
 const CHANNEL = 'hub';
+const offline = presenceChanged(false);
 
 /** Every `hub` frame, both ways: `{type, data}`. */
 const frame = (type: string, data: JsonSchema): JsonSchema => object({ type: constant(type), data });
@@ -87,7 +88,7 @@ export const hubDoc: DialectDoc = {
       title: 'presence',
       summary: 'A user sharing a conversation came online (first connection, any dialect) or went offline (last one closed).',
       payload: frame('presence', object({ user_id: str(), online: bool(), last_seen: nullable(int('Unix seconds; null while online')) })),
-      example: parsed(encodeFrame('presence', presenceData(presenceChanged(false).userId, false, presenceChanged(false).lastSeen))),
+      example: parsed(encodeFrame('presence', presenceData(offline.userId, offline.online, offline.lastSeen))),
     }),
     send({
       name: 'hubRead',

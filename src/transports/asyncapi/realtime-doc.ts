@@ -1,7 +1,8 @@
 /**
  * The model every dialect describes its realtime half in. `asyncapi-document.ts` turns it into
- * one AsyncAPI 3.0 document; tests use the same entries to validate recorded frames. A new
- * frame type of a dialect is one more `WireMessageDoc` in that dialect's list.
+ * one AsyncAPI 3.0 document; tests validate recorded real frames against it. A new frame type
+ * of a dialect is one more `WireMessageDoc` in that dialect's list (`test/api/asyncapi/` fails
+ * until it is there, and until `recorded-frames.test.ts` has seen it on the wire).
  */
 
 /** A JSON Schema (draft-07 subset, which AsyncAPI's default schema format is a superset of). */

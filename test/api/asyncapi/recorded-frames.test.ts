@@ -19,7 +19,8 @@ interface Recorded {
 /**
  * Every dialect through its real client against a real server: each frame the server sent and
  * each frame the test sent is recorded, then validated against the served document's schemas;
- * every server→client message the document describes must have been seen at least once.
+ * every message the document describes must have been seen at least once (a new frame type
+ * needs its entry in src/transports/asyncapi/ and a step here that makes the server send it).
  */
 describe('recorded frames of every dialect validate against /asyncapi.json', () => {
   let t: TestServer;
