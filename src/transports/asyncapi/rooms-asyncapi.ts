@@ -103,7 +103,7 @@ export const roomsDoc: DialectDoc = {
       title: 'message',
       summary: 'A new message of the chat (from any dialect), the user’s own included.',
       payload: wireMessageSchema('message'),
-      example: parsed(encodeMessage(messageCreated())),
+      example: parsed(encodeMessage(messageCreated()).text),
     }),
     roomMessage({
       name: 'roomsTyping',

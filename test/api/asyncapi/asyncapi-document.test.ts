@@ -107,7 +107,7 @@ describe('GET /asyncapi.json', () => {
       expect(onSomeDestination, `stomp sends ${type}`).toBe(true);
     }
     expectSent('stompSession', all(source('stomp/stomp-connection.ts'), /encodeFrame\('([A-Z]+)'/g));
-    expectSent('socketio', all(source('socketio/socketio-session.ts'), /emit\('([a-z_]+)'/g));
+    expectSent('socketio', all(source('socketio/socketio-session.ts'), /(?:emit|prepare)\('([a-z_]+)'/g));
   });
 
   it('describes every frame type the decoders accept, and no other', () => {
