@@ -19,6 +19,7 @@ import type { Store } from '../ports/store.js';
 import { SessionRegistry } from '../realtime/session-registry.js';
 import { openPostgresStore } from '../storage/postgres/open-postgres-store.js';
 import { openSqliteStore } from '../storage/sqlite/open-sqlite-store.js';
+import { registerAsyncApi } from '../transports/asyncapi/asyncapi-routes.js';
 import type { Dialect } from '../transports/dialect.js';
 import { registerAuthRoutes } from '../transports/http/auth-routes.js';
 import { makeAuthenticate } from '../transports/http/authenticate.js';
@@ -203,6 +204,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerUserRoutes(app, core, authenticate);
   registerUploadRoutes(app, files);
   await registerWebRoutes(app);
+  registerAsyncApi(app, { publicUrl: config.publicUrl });
 
   const upgrades = new UpgradeRouter(config.handshakeTimeoutMs);
   const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, pingIntervalMs: config.wsPingIntervalMs });
