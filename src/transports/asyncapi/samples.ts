@@ -22,6 +22,7 @@ export const sampleMessage: Message = {
   createdAt: at,
   editedAt: null,
   deletedAt: null,
+  changeSeq: 0,
 };
 
 export const sampleChat: Chat = { id: 7, type: 'group', name: 'Team', description: null, avatarUrl: null, createdAt: at, updatedAt: at, lastSeq: 5 };
