@@ -1,8 +1,8 @@
-import { connectionEstablishedFrame, errorFrame, messageFrame, messagesReadFrame, typingFrame } from '../channels/channels-wire.js';
+import { changesFrame, connectionEstablishedFrame, errorFrame, messageDeletedFrame, messageFrame, messagesReadFrame, messageUpdatedFrame, typingFrame } from '../channels/channels-wire.js';
 import { ChannelsClose } from '../channels/close-codes.js';
-import { bool, clientMsgId, constant, isoTime, nullable, numberOrStringUserId, object, openObject, positiveId, str } from './json-schema.js';
+import { arrayOf, bool, clientMsgId, constant, int, isoTime, nullable, numberOrStringUserId, object, openObject, positiveId, str } from './json-schema.js';
 import type { DialectDoc, WireMessageDoc } from './realtime-doc.js';
-import { messagesRead, parsed, sampleMessage, sampleSender, typingChanged } from './samples.js';
+import { deletedMessage, editedMessage, messagesRead, parsed, sampleMessage, sampleSender, typingChanged } from './samples.js';
 import { transportCloseCodes } from './transport-close-codes.js';
 
 const CHANNEL = 'channelsChat';
@@ -10,6 +10,22 @@ const CHANNEL = 'channelsChat';
 const on = (m: Omit<WireMessageDoc, 'channels'>): WireMessageDoc => ({ ...m, channels: [CHANNEL] });
 
 const username = str('The username; the user id when the user has none');
+
+/** The seed's message model (`message` frames), plus `change_seq` where a change is announced or listed. */
+const messageModel = (withChangeSeq: boolean) =>
+  object(
+    {
+      id: positiveId('Message id'),
+      text: str('"" once deleted'),
+      sender: object({ id: numberOrStringUserId(), username, first_name: str('"" when unknown'), last_name: str('"" when unknown') }),
+      timestamp: isoTime(),
+      is_edited: bool(),
+      is_deleted: bool(),
+      ...(withChangeSeq ? { change_seq: int('The chat’s change cursor at this message’s latest edit/delete', { minimum: 0 }) } : {}),
+    },
+    { client_msg_id: clientMsgId() },
+  );
+const changeSeq = int('The chat’s change cursor: send it as `after` in `get_changes` after a reconnect', { minimum: 0 });
 
 export const channelsDoc: DialectDoc = {
   name: 'channels',
@@ -87,6 +103,33 @@ export const channelsDoc: DialectDoc = {
       example: parsed(messagesReadFrame(messagesRead())),
     }),
     on({
+      name: 'channelsMessageUpdated',
+      action: 'send',
+      frameType: 'message_updated',
+      title: 'message_updated',
+      summary: 'The author edited a message (from any dialect): the message model as it is now, `is_edited: true`, to every connection of the chat.',
+      payload: object({ type: constant('message_updated'), data: messageModel(true) }),
+      example: parsed(messageUpdatedFrame(editedMessage, sampleSender)),
+    }),
+    on({
+      name: 'channelsMessageDeleted',
+      action: 'send',
+      frameType: 'message_deleted',
+      title: 'message_deleted',
+      summary: 'A message was deleted (by its author or a group owner/admin, from any dialect); its text is erased.',
+      payload: object({ type: constant('message_deleted'), data: object({ id: positiveId(), is_deleted: constant(true), change_seq: changeSeq }) }),
+      example: parsed(messageDeletedFrame(deletedMessage)),
+    }),
+    on({
+      name: 'channelsChanges',
+      action: 'send',
+      frameType: 'changes',
+      title: 'changes',
+      summary: 'The answer to `get_changes`: messages whose latest change is after the cursor, in change order, each in its current state; `cursor` is what to ask after next.',
+      payload: object({ type: constant('changes'), data: arrayOf(messageModel(true)), cursor: changeSeq }),
+      example: parsed(changesFrame([{ message: editedMessage, sender: sampleSender }], editedMessage.changeSeq)),
+    }),
+    on({
       name: 'channelsError',
       action: 'send',
       frameType: 'error',
@@ -112,6 +155,34 @@ export const channelsDoc: DialectDoc = {
       summary: 'Typing on / off; a `true` expires after 6 s without a refresh.',
       payload: openObject({ type: constant('typing'), is_typing: bool() }),
       example: { type: 'typing', is_typing: true },
+    }),
+    on({
+      name: 'channelsClientEditMessage',
+      action: 'receive',
+      frameType: 'edit_message',
+      title: 'edit_message',
+      summary: 'Edit your own message (the send’s text rules); everyone in the chat gets `message_updated`. Refusals are `error` frames; the socket stays open.',
+      payload: openObject({ type: constant('edit_message'), message_id: positiveId(), text: str() }),
+      example: { type: 'edit_message', message_id: 123, text: 'hello, edited' },
+    }),
+    on({
+      name: 'channelsClientDeleteMessage',
+      action: 'receive',
+      frameType: 'delete_message',
+      title: 'delete_message',
+      summary: 'Delete a message (the author, or a group owner/admin); everyone in the chat gets `message_deleted`.',
+      payload: openObject({ type: constant('delete_message'), message_id: positiveId() }),
+      example: { type: 'delete_message', message_id: 123 },
+    }),
+    on({
+      name: 'channelsClientGetChanges',
+      action: 'receive',
+      frameType: 'get_changes',
+      title: 'get_changes',
+      summary: 'Catch-up of edits and deletes after a change cursor (`after`, default 0; `limit` default 100, at most 200); answered by `changes`.',
+      payload: openObject({ type: constant('get_changes') }, { after: int(undefined, { minimum: 0 }), limit: int(undefined, { minimum: 0 }) }),
+      example: { type: 'get_changes', after: 0 },
+      reply: 'channelsChanges',
     }),
     on({
       name: 'channelsClientReadMessages',

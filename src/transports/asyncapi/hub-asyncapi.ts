@@ -1,8 +1,8 @@
 import { CLIENT_EVENT_TYPES } from '../hub/hub-client-frames.js';
-import { encodeFrame, presenceData, socketMessage } from '../hub/hub-wire.js';
+import { encodeFrame, messageDeletedData, messageUpdatedData, presenceData, socketMessage } from '../hub/hub-wire.js';
 import { bool, clientMsgId, constant, int, nullable, object, openObject, str, stringId } from './json-schema.js';
 import type { DialectDoc, JsonSchema, WireMessageDoc } from './realtime-doc.js';
-import { messageCreated, parsed, presenceChanged } from './samples.js';
+import { deletedMessage, editedMessage, messageCreated, parsed, presenceChanged } from './samples.js';
 import { transportCloseCodes } from './transport-close-codes.js';
 
 const CHANNEL = 'hub';
@@ -73,6 +73,25 @@ export const hubDoc: DialectDoc = {
       summary: 'A new message in one of the user’s conversations (from any dialect), the user’s own included.',
       payload: frame('message', socketMessageSchema),
       example: parsed(encodeFrame('message', socketMessage(messageCreated().message))),
+    }),
+    send({
+      name: 'hubMessageUpdated',
+      frameType: 'message_updated',
+      title: 'message_updated',
+      summary: 'The author edited a message of one of the user’s conversations (from any dialect), to every socket of every member.',
+      payload: frame(
+        'message_updated',
+        object({ conversation_id: stringId(), id: stringId('Message id'), body: str(), edited_at: int('Unix seconds'), change_seq: int('The conversation’s change cursor: catch up with GET …/changes?after=', { minimum: 1 }) }),
+      ),
+      example: parsed(encodeFrame('message_updated', messageUpdatedData(editedMessage))),
+    }),
+    send({
+      name: 'hubMessageDeleted',
+      frameType: 'message_deleted',
+      title: 'message_deleted',
+      summary: 'A message was deleted (by its author or a group owner/admin); history keeps it with `body: ""`.',
+      payload: frame('message_deleted', object({ conversation_id: stringId(), id: stringId('Message id'), change_seq: int(undefined, { minimum: 1 }) })),
+      example: parsed(encodeFrame('message_deleted', messageDeletedData(deletedMessage))),
     }),
     send({
       name: 'hubTyping',

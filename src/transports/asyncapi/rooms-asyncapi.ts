@@ -1,9 +1,9 @@
 import { CLOSE_DELETED, CLOSE_REMOVED, MAX_QUEUED_FRAMES } from '../rooms/rooms-frames.js';
 import { encodeMessage } from '../rooms/rooms-chat-session.js';
-import { wireMessage, wireTime, wireUserId, type WireMessage } from '../rooms/rooms-wire.js';
+import { historyItem, wireMessage, wireTime, wireUserId, type WireMessage } from '../rooms/rooms-wire.js';
 import { arrayOf, clientMsgId, constant, isoTime, nullable, numberOrStringUserId, object, openObject, positiveId, str } from './json-schema.js';
 import type { DialectDoc, JsonSchema, WireMessageDoc } from './realtime-doc.js';
-import { messageCreated, parsed, sampleMessage, sampleSender } from './samples.js';
+import { deletedMessage, editedMessage, messageCreated, parsed, sampleMessage, sampleSender } from './samples.js';
 import { transportCloseCodes } from './transport-close-codes.js';
 
 const CHAT = 'roomsChat';
@@ -24,7 +24,7 @@ const wireMessageSchema = (type: WireMessage['type'], withId = true): JsonSchema
       author,
       time: isoTime(),
     },
-    withId ? { client_msg_id: clientMsgId() } : {},
+    withId ? { client_msg_id: clientMsgId(), edited: constant(true) } : {},
   );
 
 const authorIgnored = { author: { description: 'Ignored: the author is the authenticated user' } };
@@ -93,8 +93,11 @@ export const roomsDoc: DialectDoc = {
       frameType: 'history',
       title: 'history',
       summary: 'The first frame: a page of history, oldest first (`error: "no messages"` when empty). Messages committed meanwhile follow it, never twice.',
-      payload: object({ type: constant('history'), messages: arrayOf(wireMessageSchema('message')) }, { error: constant('no messages') }),
-      example: { type: 'history', messages: [wireMessage(sampleMessage, 'Bob')] },
+      payload: object(
+        { type: constant('history'), messages: arrayOf({ oneOf: [wireMessageSchema('message'), wireMessageSchema('deleted')], description: 'Current texts (`edited: true` when edited); a deleted message in place as `deleted` with `text: ""`' }) },
+        { error: constant('no messages') },
+      ),
+      example: { type: 'history', messages: [historyItem(editedMessage, 'Bob'), historyItem({ ...deletedMessage, id: 43, seq: 6 }, 'Bob')] },
     }),
     roomMessage({
       name: 'roomsMessage',
@@ -104,6 +107,24 @@ export const roomsDoc: DialectDoc = {
       summary: 'A new message of the chat (from any dialect), the user’s own included.',
       payload: wireMessageSchema('message'),
       example: parsed(encodeMessage(messageCreated()).text),
+    }),
+    roomMessage({
+      name: 'roomsEdited',
+      action: 'send',
+      frameType: 'edited',
+      title: 'edited',
+      summary: 'The author edited a message of the chat (from any dialect): the Message model with its new text, to every socket of the chat.',
+      payload: wireMessageSchema('edited'),
+      example: wireMessage(editedMessage, 'Bob', 'edited'),
+    }),
+    roomMessage({
+      name: 'roomsDeleted',
+      action: 'send',
+      frameType: 'deleted',
+      title: 'deleted',
+      summary: 'A message was deleted (by its author or a group owner/admin): the Message model with `text: ""`, to every socket of the chat.',
+      payload: wireMessageSchema('deleted'),
+      example: wireMessage(deletedMessage, 'Bob', 'deleted'),
     }),
     roomMessage({
       name: 'roomsTyping',
@@ -151,6 +172,24 @@ export const roomsDoc: DialectDoc = {
       summary: 'Send a message to the chat.',
       payload: openObject({ type: constant('message'), text: str('1..MAX_MESSAGE_LENGTH code points, not only whitespace') }, { client_msg_id: nullable(clientMsgId('Makes a retry idempotent')), ...authorIgnored }),
       example: { type: 'message', text: 'hello', author: { id: 1, name: 'ignored' } },
+    }),
+    roomMessage({
+      name: 'roomsClientEdit',
+      action: 'receive',
+      frameType: 'edit',
+      title: 'edit',
+      summary: 'Edit your own message (the send’s text rules): every socket of the chat gets `edited`.',
+      payload: openObject({ type: constant('edit'), id: positiveId('Message id'), text: str() }),
+      example: { type: 'edit', id: 42, text: 'hello, edited' },
+    }),
+    roomMessage({
+      name: 'roomsClientDelete',
+      action: 'receive',
+      frameType: 'delete',
+      title: 'delete',
+      summary: 'Delete a message (the author, or a group owner/admin): every socket of the chat gets `deleted`.',
+      payload: openObject({ type: constant('delete'), id: positiveId('Message id') }),
+      example: { type: 'delete', id: 42 },
     }),
     roomMessage({
       name: 'roomsClientTyping',

@@ -1,5 +1,5 @@
 import type { Chat } from '../../domain/chat.js';
-import type { MessageCreated, MessagesDelivered, MessagesRead, PresenceChanged, SenderProfile, TypingChanged } from '../../domain/events.js';
+import type { MessageCreated, MessageDeleted, MessageUpdated, MessagesDelivered, MessagesRead, PresenceChanged, SenderProfile, TypingChanged } from '../../domain/events.js';
 import type { Message } from '../../domain/message.js';
 
 /**
@@ -55,3 +55,12 @@ export const messagesDelivered = (): MessagesDelivered => ({ type: 'receipt.deli
 
 /** Parses a frame an encoder produced as text. */
 export const parsed = (json: string): unknown => JSON.parse(json);
+
+/** The sample message after its author edited it (change cursor 3). */
+export const editedMessage: Message = { ...sampleMessage, text: 'hello, edited', editedAt: at + 60_000, changeSeq: 3 };
+/** The sample message's tombstone (change cursor 4). */
+export const deletedMessage: Message = { ...sampleMessage, text: '', deletedAt: at + 120_000, changeSeq: 4 };
+
+export const messageUpdated = (): MessageUpdated => ({ type: 'message.updated', chatId: 7, chatType: 'group', memberIds: ['1', '3'], message: editedMessage, sender: sampleSender });
+
+export const messageDeleted = (): MessageDeleted => ({ type: 'message.deleted', chatId: 7, chatType: 'group', memberIds: ['1', '3'], message: deletedMessage, actorId: '3' });

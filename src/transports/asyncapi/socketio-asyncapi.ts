@@ -3,14 +3,19 @@ import { NO_ACCESS, toErrorAck } from '../socketio/ack-error.js';
 import { toSocketIoMessage, toSocketIoUser } from '../socketio/message-shape.js';
 import { arrayOf, clientMsgId, constant, int, isoTime, nullable, object, oneOfValues, openObject, str, stringId } from './json-schema.js';
 import type { DialectDoc, JsonSchema, WireMessageDoc } from './realtime-doc.js';
-import { sampleChat, sampleMessage, sampleSender } from './samples.js';
+import { deletedMessage, editedMessage, sampleChat, sampleMessage, sampleSender } from './samples.js';
 
 const CHANNEL = 'socketio';
 
 const user = object({ id: str(), email: nullable(str()), username: str('Falls back to the display name, then the id: never empty') });
 const message = object(
   { id: stringId('Message id'), text: str(), sender: str('The sender’s user id'), chatId: stringId(), createdAt: isoTime(), user },
-  { clientMsgId: clientMsgId() },
+  {
+    clientMsgId: clientMsgId(),
+    editedAt: isoTime('Only on an edited message'),
+    deletedAt: isoTime('Only on a deleted message’s tombstone (its text is "")'),
+    changeSeq: int('Only on a changed message: the chat’s change cursor at its latest change', { minimum: 1 }),
+  },
 );
 const chat = object({ id: stringId(), type: oneOfValues(['private', 'group']), name: nullable(str()), users: arrayOf(user), messages: arrayOf(message, 'The last message, or none'), updatedAt: isoTime() });
 
@@ -34,6 +39,8 @@ interface EventDoc {
 
 const sampleUser = toSocketIoUser(sampleSender);
 const sampleWireMessage = toSocketIoMessage(sampleMessage, sampleSender);
+const editedWireMessage = toSocketIoMessage(editedMessage, sampleSender);
+const messageIdIn: JsonSchema = { oneOf: [stringId(), int(undefined, { minimum: 1 })], description: 'A positive integer, as a string or a number' };
 
 /** The client's events; each is answered through its acknowledgement callback. */
 const events: readonly EventDoc[] = [
@@ -79,6 +86,30 @@ const events: readonly EventDoc[] = [
       success: true,
       chats: [{ id: String(sampleChat.id), type: sampleChat.type, name: sampleChat.name, users: [sampleUser], messages: [sampleWireMessage], updatedAt: new Date(sampleChat.updatedAt).toISOString() }],
     },
+  },
+  {
+    event: 'edit_message',
+    summary: 'Edit your own message (the send’s text rules); the sockets that joined its chat get `message_updated`. Someone else’s: `forbidden`; unknown or deleted: `not_found`.',
+    payload: openObject({ messageId: messageIdIn, text: str('1..MAX_MESSAGE_LENGTH code points, not only whitespace') }),
+    example: { messageId: '42', text: 'hello, edited' },
+    answer: success({ message }),
+    answerExample: { success: true, message: editedWireMessage },
+  },
+  {
+    event: 'delete_message',
+    summary: 'Delete a message (the author, or a group owner/admin); the sockets that joined its chat get `message_deleted`.',
+    payload: openObject({ messageId: messageIdIn }),
+    example: { messageId: '42' },
+    answer: success({}),
+    answerExample: { success: true },
+  },
+  {
+    event: 'get_chat_changes',
+    summary: 'Catch-up of edits and deletes: the messages whose latest change is after `after` (default 0), in change order, each in its current state, and the `cursor` to ask after next.',
+    payload: openObject({ chatId: chatIdIn }, { after: { oneOf: [int(undefined, { minimum: 0 }), str(undefined, { pattern: '^[0-9]+$' })] }, limit: { oneOf: [int(undefined, { minimum: 0 }), str(undefined, { pattern: '^[0-9]+$' })] } }),
+    example: { chatId: '7', after: 0 },
+    answer: success({ changes: arrayOf(message), cursor: int(undefined, { minimum: 0 }) }),
+    answerExample: { success: true, changes: [editedWireMessage], cursor: editedMessage.changeSeq },
   },
 ];
 
@@ -141,6 +172,26 @@ export const socketioDoc: DialectDoc = {
       summary: 'A new message in a chat this socket joined (from any dialect), the sender’s own sockets included.',
       payload: message,
       example: sampleWireMessage,
+    },
+    {
+      name: 'socketioMessageUpdated',
+      channels: [CHANNEL],
+      action: 'send',
+      frameType: 'message_updated',
+      title: 'message_updated',
+      summary: 'The author edited a message of a chat this socket joined (from any dialect): the message with `editedAt` and `changeSeq`.',
+      payload: message,
+      example: editedWireMessage,
+    },
+    {
+      name: 'socketioMessageDeleted',
+      channels: [CHANNEL],
+      action: 'send',
+      frameType: 'message_deleted',
+      title: 'message_deleted',
+      summary: 'A message of a chat this socket joined was deleted (by its author or a group owner/admin).',
+      payload: object({ id: stringId('Message id'), chatId: stringId(), changeSeq: int(undefined, { minimum: 1 }) }),
+      example: { id: String(deletedMessage.id), chatId: String(deletedMessage.chatId), changeSeq: deletedMessage.changeSeq },
     },
     {
       name: 'socketioConnectError',

@@ -1,15 +1,17 @@
 import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_PROTOCOL_ERROR } from '../stomp/stomp-connection.js';
-import { deliveredBodies, messageBody, newChatBody, newMessageBody, presenceBody, typingBody, type EncodedBody } from '../stomp/stomp-events.js';
+import { deliveredBodies, messageBody, messageDeletedBody, messageUpdatedBody, newChatBody, newMessageBody, presenceBody, typingBody, type EncodedBody } from '../stomp/stomp-events.js';
 import { renderMessage } from '../stomp/stomp-render.js';
 import { arrayOf, bool, clientMsgId, constant, int, isoTime, nullable, object, openObject, positiveId, str, stringId } from './json-schema.js';
 import type { DialectDoc, JsonSchema, WireMessageDoc } from './realtime-doc.js';
-import { messageCreated, messagesDelivered, presenceChanged, sampleMessage, typingChanged } from './samples.js';
+import { messageCreated, messageDeleted, messageUpdated, messagesDelivered, presenceChanged, sampleMessage, typingChanged } from './samples.js';
 import { transportCloseCodes } from './transport-close-codes.js';
 
 const SESSION = 'stompSession';
 const SEND_MESSAGE = 'stompSendMessage';
 const TYPING = 'stompTyping';
 const LOAD_HISTORY = 'stompLoadHistory';
+const EDIT_MESSAGE = 'stompEditMessage';
+const DELETE_MESSAGE = 'stompDeleteMessage';
 const TOPIC_CHAT = 'stompTopicChat';
 const NOTIFICATIONS = 'stompUserNotifications';
 const HISTORY = 'stompUserHistory';
@@ -38,6 +40,9 @@ const messageSchema = (live: boolean): JsonSchema =>
       type: str('The message kind: TEXT unless the sender gave another'),
       replyToMessageId: nullable(positiveId()),
       seq: int('1, 2, 3 … within the chat, gapless', { minimum: 1 }),
+      editedAt: nullable(isoTime()),
+      deletedAt: nullable(isoTime('Set on a deleted message, whose content is ""')),
+      changeSeq: int('The chat’s change cursor at this message’s latest edit/delete (0: never); catch up with GET /api/chats/{chatId}/changes?after=', { minimum: 0 }),
     },
     live ? { clientMessageId: clientMsgId() } : {},
   );
@@ -78,6 +83,8 @@ export const stompDoc: DialectDoc = {
     { key: SEND_MESSAGE, address: '/app/chat/{chatId}/sendMessage', title: 'stomp: SEND a message', server: 'stomp', parameters: chatIdParameter, description: 'SEND destination: store a message; it comes back as `MESSAGE` on `/topic/chat/{chatId}`.' },
     { key: TYPING, address: '/app/chat/{chatId}/typing', title: 'stomp: SEND typing', server: 'stomp', parameters: chatIdParameter, description: 'SEND destination: typing on / off; the other members get `TYPING`.' },
     { key: LOAD_HISTORY, address: '/app/chat/{chatId}/loadHistory', title: 'stomp: SEND a history request', server: 'stomp', parameters: chatIdParameter, description: 'SEND destination: answered by `HISTORY` on `/user/queue/history`.' },
+    { key: EDIT_MESSAGE, address: '/app/chat/{chatId}/editMessage', title: 'stomp: SEND an edit', server: 'stomp', parameters: chatIdParameter, description: 'SEND destination: edit your own message; every subscriber of the chat gets `MESSAGE_UPDATED`. A refusal is an ERROR frame (and the close).' },
+    { key: DELETE_MESSAGE, address: '/app/chat/{chatId}/deleteMessage', title: 'stomp: SEND a delete', server: 'stomp', parameters: chatIdParameter, description: 'SEND destination: delete a message (the author, or a group owner/admin); every subscriber gets `MESSAGE_DELETED`.' },
     { key: TOPIC_CHAT, address: '/topic/chat/{chatId}', title: 'stomp: a chat’s topic', server: 'stomp', parameters: chatIdParameter, description: 'SUBSCRIBE (members only). A member removed from the chat loses its subscriptions at once, silently.' },
     { key: NOTIFICATIONS, address: '/user/queue/notifications', title: 'stomp: the user’s notifications', server: 'stomp', description: 'SUBSCRIBE: events about the connected user’s chats, to each of its sessions on this instance.' },
     { key: HISTORY, address: '/user/queue/history', title: 'stomp: the user’s history answers', server: 'stomp', description: 'SUBSCRIBE: `HISTORY` answers to `loadHistory`, to each of the user’s sessions on this instance.' },
@@ -200,6 +207,38 @@ export const stompDoc: DialectDoc = {
       summary: 'A new message of the chat (from any dialect), the sender’s included.',
       payload: envelope('MESSAGE', messageSchema(true)),
       example: body(messageBody(messageCreated())),
+    }),
+    appSend(EDIT_MESSAGE, {
+      name: 'stompClientEditMessage',
+      frameType: 'editMessage',
+      title: 'editMessage',
+      summary: 'Edit your own message (the send’s text rules).',
+      payload: openObject({ messageId: { oneOf: [positiveId(), stringId()] }, content: str('1..MAX_MESSAGE_LENGTH code points, not only whitespace') }),
+      example: { messageId: 42, content: 'hello, edited' },
+    }),
+    appSend(DELETE_MESSAGE, {
+      name: 'stompClientDeleteMessage',
+      frameType: 'deleteMessage',
+      title: 'deleteMessage',
+      summary: 'Delete a message (the author, or a group owner/admin).',
+      payload: openObject({ messageId: { oneOf: [positiveId(), stringId()] } }),
+      example: { messageId: 42 },
+    }),
+    topic({
+      name: 'stompMessageUpdated',
+      frameType: 'MESSAGE_UPDATED',
+      title: 'MESSAGE_UPDATED',
+      summary: 'The author edited a message of the chat (from any dialect): the MessageResponse with `editedAt`.',
+      payload: envelope('MESSAGE_UPDATED', messageSchema(false)),
+      example: body(messageUpdatedBody(messageUpdated())),
+    }),
+    topic({
+      name: 'stompMessageDeleted',
+      frameType: 'MESSAGE_DELETED',
+      title: 'MESSAGE_DELETED',
+      summary: 'A message of the chat was deleted (by its author or a group owner/admin, from any dialect).',
+      payload: envelope('MESSAGE_DELETED', object({ messageId: stringId(), conversationId: stringId(), changeSeq: int(undefined, { minimum: 1 }) })),
+      example: body(messageDeletedBody(messageDeleted())),
     }),
     topic({
       name: 'stompTypingEvent',

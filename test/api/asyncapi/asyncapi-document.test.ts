@@ -119,9 +119,15 @@ describe('GET /asyncapi.json', () => {
     expect(received('roomsChat')).toEqual(all(roomsSession.slice(roomsSession.indexOf('private async process')), /case '([a-z_]+)':/g).sort());
     expect(received('roomsGroup')).toEqual(received('roomsChat'));
     expect(received('roomsMain')).toEqual([]);
-    const appActions = /\(sendMessage\|typing\|loadHistory\)/.exec(source('stomp/stomp-connection.ts'));
+    const appActions = /\(sendMessage\|typing\|loadHistory\|editMessage\|deleteMessage\)/.exec(source('stomp/stomp-connection.ts'));
     expect(appActions).not.toBeNull();
-    expect([...received('stompSendMessage'), ...received('stompTyping'), ...received('stompLoadHistory')].sort()).toEqual(['loadHistory', 'sendMessage', 'typing']);
+    expect([...received('stompSendMessage'), ...received('stompTyping'), ...received('stompLoadHistory'), ...received('stompEditMessage'), ...received('stompDeleteMessage')].sort()).toEqual([
+      'deleteMessage',
+      'editMessage',
+      'loadHistory',
+      'sendMessage',
+      'typing',
+    ]);
     expect(received('socketio')).toEqual([...eventHandlers.keys()].sort());
     for (const event of eventHandlers.keys()) expect(describedOn(messages, 'socketio', 'send', `ack:${event}`), `${event} ack`).toBeDefined();
   });

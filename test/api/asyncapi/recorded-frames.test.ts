@@ -84,6 +84,10 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     sendJson(b2, 'hub', { type: 'read', data: { conversation_id: String(group) } } as never);
     a.send('not json');
     await Promise.all([seen('hub', 'message', 2), seen('hub', 'typing'), seen('hub', 'read'), seen('hub', 'error')]);
+    const mine = (await api(t, bob, 'POST', `/api/chats/${group}/messages`, { content: 'hub edit me' })).body.id as string;
+    expect((await api(t, bob, 'PATCH', `/api/v1/chat/conversations/${group}/messages/${mine}`, { body: 'hub edited' })).status).toBe(200);
+    expect((await api(t, bob, 'DELETE', `/api/v1/chat/conversations/${group}/messages/${mine}`)).status).toBe(204);
+    await Promise.all([seen('hub', 'message_updated'), seen('hub', 'message_deleted')]);
   });
 
   it('rooms', async () => {
@@ -100,6 +104,14 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     a.send({ type: 'nope' });
     main.send({ type: 'message', text: 'main only receives' });
     await Promise.all([seen('roomsGroup', 'message'), seen('roomsChat', 'message'), seen('roomsMain', 'last_message', 2), seen('roomsGroup', 'typing'), seen('roomsChat', 'stop_typing'), seen('roomsGroup', 'error'), seen('roomsMain', 'error')]);
+    const mine = (await t.server.core.sendMessage(bob.id, { chatId: group, text: 'rooms edit me' })).message.id;
+    sendJson(b, 'roomsGroup', { type: 'edit', id: mine, text: 'rooms edited' } as never);
+    await seen('roomsGroup', 'edited');
+    sendJson(b, 'roomsGroup', { type: 'delete', id: mine } as never);
+    await seen('roomsGroup', 'deleted');
+    // A late socket's history shows the edit and the tombstone.
+    await openJson(`/api/v1/group/${group}`, carol, 'roomsGroup');
+    await seen('roomsGroup', 'history', 3);
   });
 
   it('channels', async () => {
@@ -111,6 +123,13 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     sendJson(b, 'channelsChat', { type: 'read_messages' });
     a.send('{not json');
     await Promise.all([seen('channelsChat', 'message', 2), seen('channelsChat', 'typing'), seen('channelsChat', 'messages_read', 2), seen('channelsChat', 'error')]);
+    const mine = (await t.server.core.sendMessage(bob.id, { chatId: group, text: 'channels edit me' })).message.id;
+    sendJson(b, 'channelsChat', { type: 'edit_message', message_id: mine, text: 'channels edited' } as never);
+    await seen('channelsChat', 'message_updated', 2);
+    sendJson(b, 'channelsChat', { type: 'delete_message', message_id: mine } as never);
+    await seen('channelsChat', 'message_deleted', 2);
+    sendJson(b, 'channelsChat', { type: 'get_changes', after: 0 } as never);
+    await seen('channelsChat', 'changes');
   });
 
   it('stomp', async () => {
@@ -156,7 +175,7 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
       const body = bodyParts.join('\n\n');
       if (command === 'SEND') {
         const action = /\/app\/chat\/[^/]+\/(\w+)$/.exec(headers['destination'] ?? '')?.[1] ?? '?';
-        const channel = { sendMessage: 'stompSendMessage', typing: 'stompTyping', loadHistory: 'stompLoadHistory' }[action] ?? '?';
+        const channel = { sendMessage: 'stompSendMessage', typing: 'stompTyping', loadHistory: 'stompLoadHistory', editMessage: 'stompEditMessage', deleteMessage: 'stompDeleteMessage' }[action] ?? '?';
         record({ channel, action: 'receive', frameType: action, payload: JSON.parse(body) });
       } else {
         record({ channel: 'stompSession', action: 'receive', frameType: command!, payload: body, headers });
@@ -188,6 +207,9 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     send(b, 'sendMessage', { content: 'hi from stomp', clientMessageId: 'st-1' });
     send(b, 'typing', true);
     send(a, 'loadHistory', { offset: 0, limit: 10, beforeMessageId: null });
+    const editable = (await t.server.core.sendMessage(bob.id, { chatId: group, text: 'stomp edit me' })).message.id;
+    send(b, 'editMessage', { messageId: editable, content: 'stomp edited' });
+    send(b, 'deleteMessage', { messageId: String(editable) });
     // Carol's first and last connection: presence on the chat's topic.
     const c = await connect(carol);
     await seen('stompTopicChat', 'USER_ONLINE');
@@ -199,6 +221,8 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     await Promise.all([
       seen('stompTopicChat', 'MESSAGE'),
       seen('stompTopicChat', 'TYPING'),
+      seen('stompTopicChat', 'MESSAGE_UPDATED'),
+      seen('stompTopicChat', 'MESSAGE_DELETED'),
       seen('stompTopicChat', 'MESSAGE_DELIVERED'),
       seen('stompTopicChat', 'USER_OFFLINE'),
       seen('stompUserNotifications', 'NEW_MESSAGE'),
@@ -235,6 +259,13 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     await seen('socketio', 'new_message');
     expect(await call(a, 'get_chat_messages', { chatId: String(group), limit: 5 })).toMatchObject({ success: true });
     expect(await call(a, 'get_my_chats')).toMatchObject({ success: true });
+    a.on('message_updated', (m: unknown) => record({ channel: 'socketio', action: 'send', frameType: 'message_updated', payload: m }));
+    a.on('message_deleted', (m: unknown) => record({ channel: 'socketio', action: 'send', frameType: 'message_deleted', payload: m }));
+    const sent = (await call(b, 'send_message', { chatId: group, text: 'socket.io edit me' })) as { message: { id: string } };
+    expect(await call(b, 'edit_message', { messageId: sent.message.id, text: 'socket.io edited' })).toMatchObject({ success: true });
+    expect(await call(b, 'delete_message', { messageId: sent.message.id })).toMatchObject({ success: true });
+    expect(await call(a, 'get_chat_changes', { chatId: String(group), after: 0 })).toMatchObject({ success: true });
+    await Promise.all([seen('socketio', 'message_updated'), seen('socketio', 'message_deleted')]);
     expect(await call(a, 'leave_chat', { chatId: String(group) })).toMatchObject({ success: true });
     expect(await call(a, 'join_chat', { chatId: 999_999 })).toMatchObject({ success: false, code: 'forbidden' });
     expect(await call(a, 'send_message', { chatId: 'x', text: 'bad id' }, true)).toMatchObject({ success: false, code: 'bad_request' });
