@@ -110,7 +110,7 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     sendJson(b, 'roomsGroup', { type: 'delete', id: mine } as never);
     await seen('roomsGroup', 'deleted');
     // A late socket's history shows the edit and the tombstone.
-    await openJson(`/api/v1/group/${group}`, carol, 'roomsGroup');
+    await openJson(`/api/v1/group/${group}`, alice, 'roomsGroup');
     await seen('roomsGroup', 'history', 3);
   });
 
