@@ -3,12 +3,13 @@ import type { DomainEvent } from '../../domain/events.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
 import { sendBounded } from '../shared/ws-gateway.js';
-import { encodeFrame, presenceData, socketMessage } from './hub-wire.js';
+import { chatChangeFrame, encodeFrame, presenceData, socketMessage } from './hub-wire.js';
 
 /**
  * One `hub` socket: it carries every conversation of its user, so it renders every event the
  * registry routes to that user. `typing` and `presence` about the user itself are skipped
- * (its own devices need neither); its own messages and read receipts are not (multi-device).
+ * (its own devices need neither); its own messages, read receipts and chat changes are not
+ * (multi-device).
  */
 export class HubSession implements Session {
   readonly dialect = 'hub' as const;
@@ -45,6 +46,17 @@ export class HubSession implements Session {
         const frame = encodeOnce(event, 'hub', () =>
           encodeFrame('read', { conversation_id: String(event.chatId), user_id: event.userId, read_seq: event.readSeq }),
         );
+        sendBounded(this.ws, frame);
+        return false;
+      }
+      case 'chat.created':
+      case 'chat.updated':
+      case 'chat.deleted':
+      case 'members.added':
+      case 'members.removed': {
+        // Additions to the seed, so a client shows chat and membership changes live (the removed
+        // members get `members_removed` too: the registry routes it to them).
+        const frame = encodeOnce(event, 'hub', () => chatChangeFrame(event));
         sendBounded(this.ws, frame);
         return false;
       }
