@@ -140,9 +140,10 @@ export function sync() {
       await refreshChats();
       for (const chat of state.chats.values()) {
         if (chat.loaded) await catchUp(chat);
-        // Sends that never came back while the socket was down are marked for a retry.
-        for (const p of chat.pending) if (!p.failed && p.at < started) p.failed = 'connection lost';
       }
+      // Sends that never came back while we were away go again, by themselves, with the same
+      // client id: the server stores each once, however often it hears it.
+      resendPending(started);
       const open = state.openId && state.chats.get(state.openId);
       const people = [...state.chats.values()].map(peerOf).filter(Boolean);
       if (open && open.type === 'group') people.push(...open.participants.map((p) => p.userId));
