@@ -12,6 +12,9 @@ import { hasChromium, launch, messageTexts, openChatByName, person, PNG, registe
  */
 requireChromium();
 
+// In the page (the project's TypeScript has no DOM globals).
+declare const getComputedStyle: (node: unknown) => { color: string; backgroundColor: string; getPropertyValue(name: string): string };
+
 // Records desktop notifications instead of showing them (headless Chromium has no desktop).
 const NOTIFICATIONS = `
   window.__notifications = [];
