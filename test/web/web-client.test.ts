@@ -1,33 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api, registerUser, startServer, type TestServer, type TestUser } from '../support/test-server.js';
+import { hasChromium, launch, messageTexts, openChatByName, PNG, register as registerIn, requireChromium, see, send, SHOTS, watch } from './web-support.js';
 
 /**
  * The web client at `/`, end to end in headless Chromium: two browser contexts are two people.
  * Needs Debian's chromium at /usr/bin/chromium; without it the suite is skipped locally and
- * fails in CI (CI=true), where it must run.
+ * fails in CI (CI=true), where it must run. More in web-client-reading.test.ts.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const inCi = process.env['CI'] === 'true';
-const SHOTS = join('test-results', 'web');
-
-if (!hasChromium) {
-  if (inCi) {
-    describe('web client', () => {
-      it('needs Chromium', () => {
-        throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the web client tests`);
-      });
-    });
-  } else {
-    process.stderr.write(`\n[tests] ${CHROMIUM} not found: skipping the web client tests (apt-get install -y chromium to run them).\n`);
-  }
-}
-
-// A 1×1 PNG, for the group picture.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+requireChromium();
 
 describe.skipIf(!hasChromium)('web client in Chromium', () => {
   let t: TestServer;
@@ -41,6 +23,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
   const bob = `bob${run}`;
   let carol: TestUser;
   let step = 0;
+  const register = (page: Page, username: string, name: string): Promise<void> => registerIn(t, page, username, name);
   const pageErrors: string[] = [];
 
   // Network control for Bob: while `bobOffline`, his HTTP fails and his live socket is refused.
@@ -52,41 +35,9 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) });
   };
 
-  /** Waits for an element matching `selector` whose text contains `text`. */
-  const see = async (page: Page, selector: string, text: string, timeout = 10_000): Promise<void> => {
-    await page.locator(selector, { hasText: text }).first().waitFor({ state: 'visible', timeout });
-  };
-
-  const messageTexts = (page: Page): Promise<string[]> => page.locator('#messages .msg:not(.pending) .text').allTextContents();
-
-  const register = async (page: Page, username: string, name: string): Promise<void> => {
-    await page.goto(t.url);
-    await page.getByRole('tab', { name: 'Create account' }).click();
-    const form = page.locator('#register-form');
-    await form.getByLabel('Username').fill(username);
-    await form.getByLabel('Display name').fill(name);
-    await form.getByLabel('Password').fill('correct horse battery');
-    await form.getByRole('button', { name: 'Create account' }).click();
-    await see(page, '#me-name', name);
-  };
-
-  const send = async (page: Page, text: string): Promise<void> => {
-    await page.getByLabel('Message text').fill(text);
-    await page.getByLabel('Message text').press('Enter');
-  };
-
-  const openChatByName = async (page: Page, name: string): Promise<void> => {
-    await page.locator('#chat-list .chat-item', { has: page.locator('.chat-item-name', { hasText: new RegExp(`^${name}$`) }) }).click();
-    await see(page, '#chat-name', name);
-  };
-
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     t = await startServer('sqlite');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launch();
     ctxA = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     ctxB = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     await ctxB.routeWebSocket(/\/api\/v1\/ws/, (ws) => {
@@ -108,15 +59,9 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     });
     a = await ctxA.newPage();
     b = await ctxB.newPage();
-    for (const [who, page] of [['alice', a], ['bob', b]] as const) {
-      // "Remove …?" and "Leave this group?" are native confirms: say yes.
-      page.on('dialog', (d) => void d.accept());
-      page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && !/Failed to load resource|WebSocket connection/.test(msg.text())) pageErrors.push(`${who}: ${msg.text()}`);
-        if (process.env['WEB_TEST_DEBUG']) process.stderr.write(`[${who}] ${msg.type()}: ${msg.text()}\n`);
-      });
-    }
+    // "Remove …?" and "Leave this group?" are native confirms: watch says yes.
+    watch(a, pageErrors, 'alice');
+    watch(b, pageErrors, 'bob');
     carol = await registerUser(t, `carol${run}`);
   }, 60_000);
 
