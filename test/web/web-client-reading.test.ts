@@ -279,6 +279,22 @@ describe.skipIf(!hasChromium)('web client in Chromium: reading and attention', (
     const history = await t.server.core.history(aliceId, privateChatId, { limit: 10, offset: 0 });
     expect(history.filter((m) => m.text === 'queued while offline')).toHaveLength(1);
     expect((await messageTexts(a)).filter((x) => x === 'queued while offline')).toHaveLength(1);
+
+    // Sent, stored, but the echo is lost and the socket dies: after the reconnect it is neither
+    // lost nor stored twice, and nobody clicked Retry.
+    bob.dropMessageEvents = true;
+    await send(b, 'echo lost');
+    await see(a, '#messages .msg.theirs', 'echo lost');
+    await see(b, '#messages .msg.pending', 'echo lost');
+    await bob.cutSockets();
+    bob.dropMessageEvents = false;
+    await b.locator('#messages .msg.pending').waitFor({ state: 'detached', timeout: 20_000 });
+    await see(b, '#messages .msg.mine', 'echo lost');
+    await a.waitForTimeout(500);
+    const after = await t.server.core.history(aliceId, privateChatId, { limit: 10, offset: 0 });
+    expect(after.filter((m) => m.text === 'echo lost')).toHaveLength(1);
+    expect((await messageTexts(a)).filter((x) => x === 'echo lost')).toHaveLength(1);
+    expect((await messageTexts(b)).filter((x) => x === 'echo lost')).toHaveLength(1);
   });
 
   it('makes links clickable and safe, separates days, groups runs by sender with one avatar, one colour per person', async () => {

@@ -43,6 +43,8 @@ export interface Person {
   readonly page: Page;
   /** While true, the live socket is refused (HTTP follows `ctx.setOffline`). */
   refuseSockets: boolean;
+  /** While true, `message` events from the server are swallowed (a send whose echo is lost). */
+  dropMessageEvents: boolean;
   /** Cuts the open live sockets (the client sees a drop). */
   cutSockets(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function person(browser: Browser, errors: string[], who: string, op
     ctx,
     page: null as unknown as Page,
     refuseSockets: false,
+    dropMessageEvents: false,
     async cutSockets() {
       for (const ws of [...sockets]) await ws.close({ code: 4001, reason: 'network drop' });
     },
@@ -65,6 +68,12 @@ export async function person(browser: Browser, errors: string[], who: string, op
     }
     const server = ws.connectToServer();
     sockets.add(ws);
+    // Forwarded by hand, so that frames can be dropped.
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      if (p.dropMessageEvents && typeof m === 'string' && m.startsWith('{"type":"message"')) return;
+      ws.send(m);
+    });
     ws.onClose(() => {
       sockets.delete(ws);
       server.close();
