@@ -4,7 +4,7 @@ import { closeChat, learnUsers, maybeMarkRead, scheduleRefresh } from './chats.j
 import { normalizeMessage } from './format.js';
 import { notifyMessage } from './notify.js';
 import { addMessages, bump, noteRead, noteSystem, state } from './state.js';
-import { $, renderAll, renderOpen, toast } from './ui.js';
+import { $, openChatVisible, renderAll, renderOpen, toast } from './ui.js';
 import { chatTitle, renderHeader, renderList, renderMembers, renderMessages, renderTyping, systemText, view } from './views.js';
 
 const TYPING_SHOW_MS = 7000;
@@ -29,9 +29,11 @@ export function onFrame(frame) {
       if (m.senderId !== state.me.id) {
         clearTyping(chat, m.senderId);
         learnUsers([m.senderId]);
-        // Unread until the reader sees it (maybeMarkRead clears it then).
-        chat.unreadCount += 1;
-        if (state.openId === chat.id && !view.stick) chat.newBelow += 1;
+        // Unread until the reader sees it (maybeMarkRead marks it then). Followed live in the
+        // focused open chat, it is seen at once: no badge to flash in the meantime.
+        const open = state.openId === chat.id;
+        if (!(open && view.stick && openChatVisible() && document.hasFocus())) chat.unreadCount += 1;
+        if (open && !view.stick) chat.newBelow += 1;
         notifyMessage(chat, m);
       } else {
         // Read on another device, or just written here: nothing of ours is unread before it.
