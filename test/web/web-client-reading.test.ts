@@ -347,6 +347,7 @@ describe.skipIf(!hasChromium)('web client in Chromium: reading and attention', (
       expect(await ratio(b, '#composer-text')).toBeGreaterThanOrEqual(4.5);
       expect(await ratio(b, '#add-member-form input[name=username]')).toBeGreaterThanOrEqual(4.5);
       expect(await ratio(b, '#login-form input[name=username]')).toBeGreaterThanOrEqual(4.5);
+      await b.screenshot({ path: join(SHOTS, `scheme-${scheme}.png`) });
     }
     await b.emulateMedia({ colorScheme: 'light' });
   });

@@ -182,15 +182,19 @@ export async function openChat(id, { focus = true } = {}) {
   renderList();
   renderChat(chat, { position: 'open' });
   if (focus) $('composer-text').focus();
+  // Until it is placed (at the first unread), a render meanwhile may show the bottom: no read mark.
+  opening = chat;
   try {
     if (!chat.loaded) await loadInitial(chat);
     else await catchUp(chat);
+    if (state.openId !== id) return;
+    chat.divider ??= dividerOf(chat);
+    await loadToDivider(chat);
   } catch (err) {
     toast(errorText(err));
+  } finally {
+    if (opening === chat) opening = null;
   }
-  if (state.openId !== id) return;
-  chat.divider ??= dividerOf(chat);
-  await loadToDivider(chat);
   if (state.openId !== id) return;
   if (chat.type === 'group') loadPresence(chat.participants.map((p) => p.userId)).then(() => state.openId === id && renderHeader(chat));
   renderChat(chat, { position: 'open' });
@@ -265,11 +269,12 @@ function newestSeen() {
 }
 
 let readTimer = null;
+let opening = null;
 /** Marks the open chat read if there is something to mark and the reader sees the newest message. */
 export function maybeMarkRead() {
   clearTimeout(readTimer);
   readTimer = setTimeout(() => {
     const chat = state.openId && state.chats.get(state.openId);
-    if (chat && chat.loaded && needsRead(chat) && newestSeen()) markRead(chat);
+    if (chat && chat !== opening && chat.loaded && needsRead(chat) && newestSeen()) markRead(chat);
   }, 150);
 }
