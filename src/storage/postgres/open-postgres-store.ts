@@ -4,6 +4,7 @@ import { KyselyStore } from '../sql/kysely-store.js';
 import { migrate } from '../sql/migrate.js';
 import type { Tables } from '../sql/tables.js';
 import { badRequest } from '../../domain/errors.js';
+import { PostgresHotPath } from './postgres-hot-path.js';
 
 // BIGINT (20) comes back as a JS number: ids and seqs stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -29,7 +30,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     await db.destroy();
     throw err;
   }
-  return refuseNul(new KyselyStore('postgres', db));
+  return refuseNul(new KyselyStore('postgres', db, new PostgresHotPath(pool)));
 }
 
 /** SQLSTATEs PostgreSQL raises for text it cannot hold (U+0000): 22021, 22P05. */

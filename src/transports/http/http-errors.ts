@@ -2,6 +2,8 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { isChatError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/logger.js';
 
+const RETRY_AFTER_S = 5;
+
 /**
  * The HTTP mapper: every error leaves as `{"error": "<message>"}` with its status. Client
  * mistakes Fastify itself catches (bad JSON, body too large, validation) keep their 4xx;
@@ -11,6 +13,8 @@ export function installHttpErrors(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isChatError(err)) {
       if (err.code === 'forbidden') log.info({ url: request.routeOptions.url, userId: request.user?.id, reason: err.message }, 'access denied');
+      // A dependency outage is the client's cue to try again, not a failure of its request (SPEC).
+      if (err.code === 'unavailable') void reply.header('retry-after', String(RETRY_AFTER_S));
       return reply.status(err.status).send({ error: err.message });
     }
     const status = err.statusCode ?? 500;
