@@ -61,7 +61,7 @@ export class HubSession implements Session {
       case 'members.removed': {
         // Additions to the seed, so a client shows chat and membership changes live (the removed
         // members get `members_removed` too: the registry routes it to them).
-        const frame = encodeOnce(event, 'hub', () => chatChangeFrame(event));
+        const frame = encodeOnce(event, 'hub', () => new PreparedFrame(chatChangeFrame(event)));
         sendBounded(this.ws, frame);
         return false;
       }
