@@ -44,12 +44,14 @@ export function handleHubUpgrade(ctx: DialectContext) {
     };
 
     ws.on('message', (raw: RawData, isBinary: boolean) => {
+      // `ws` itself closes a text frame that is not UTF-8 with 1007 (RFC 6455). A binary frame
+      // holding UTF-8 is read like text; any other binary frame is just not a valid request, and
+      // goes through the queue as one so that its `Invalid JSON` error keeps its place in order.
       let text: string;
       try {
         text = isBinary ? utf8.decode(rawToBuffer(raw)) : rawToBuffer(raw).toString('utf8');
       } catch {
-        ws.close(1007, 'frame is not valid UTF-8 text');
-        return;
+        text = '';
       }
       const run = async (): Promise<void> => {
         const replay = await runClientFrame(ctx.core, userId, text);

@@ -76,7 +76,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
   for (const [path, summary] of sockets) {
     ctx.app.get(
       path,
-      { schema: { tags: ['rooms'], summary: `${summary}. Upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426` } },
+      { onRequest: ctx.authenticate, schema: { tags: ['rooms'], summary: `${summary}. Upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426` } },
       async (_request, reply) => reply.status(426).header('upgrade', 'websocket').send({ error: 'Upgrade Required: connect with a WebSocket client' }),
     );
   }
