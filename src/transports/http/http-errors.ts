@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isChatError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/logger.js';
+import { discardBody } from './discard-body.js';
 
 /**
  * The HTTP mapper: every error leaves as `{"error": "<message>"}` with its status. Client
@@ -8,7 +9,10 @@ import type { Logger } from '../../ports/logger.js';
  * anything unexpected is a bare 500 and is logged without stack or request secrets.
  */
 export function installHttpErrors(app: FastifyInstance, log: Logger): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    // A refusal that comes before the body was read (401, 413, a multipart part too large):
+    // let the client finish sending so that it reads the answer instead of a reset.
+    if (!(await discardBody(request.raw))) reply.header('connection', 'close');
     if (isChatError(err)) {
       if (err.code === 'forbidden') log.info({ url: request.routeOptions.url, userId: request.user?.id, reason: err.message }, 'access denied');
       return reply.status(err.status).send({ error: err.message });
