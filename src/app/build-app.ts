@@ -89,7 +89,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const log = pino as unknown as Logger;
   if (config.s3) throw new ConfigError('S3_ENDPOINT', 'S3 storage is not available in this version; unset it to store uploads in UPLOAD_DIR');
 
-  const store = config.databaseUrl ? await openPostgresStore(config.databaseUrl) : await openSqliteStore(`${config.dataDir}/chat.db`);
+  const store = config.databaseUrl ? await openPostgresStore(config.databaseUrl, { log: log.child({ component: 'storage' }) }) : await openSqliteStore(`${config.dataDir}/chat.db`);
   let infra: Infrastructure;
   try {
     infra = await openInfrastructure(config, log);

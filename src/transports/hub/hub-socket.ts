@@ -24,6 +24,11 @@ export function handleHubUpgrade(ctx: DialectContext) {
     try {
       userId = (await ctx.core.authenticate(tokenFromRequest(req.headers, req.url))).id;
     } catch (err) {
+      // An outage is not the caller's fault: 503 (with Retry-After) so it retries instead of logging out.
+      if (isChatError(err) && err.code === 'unavailable') {
+        rejectUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: err.message }));
+        return;
+      }
       const message = isChatError(err) && err.code === 'unauthorized' ? err.message : 'Unauthorized';
       ctx.log.info({ url: redactUrl(req.url), reason: message }, 'auth failure');
       rejectUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: message }));

@@ -28,7 +28,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
     const message = isChatError(err) ? err.message : 'Internal server error';
     if (status === 401) log.info({ path: redactUrl(req.url) }, 'auth failure');
     else if (status === 403) log.info({ path: redactUrl(req.url) }, 'access denied');
-    else if (status >= 500) log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
+    else if (status >= 500 && !(isChatError(err) && err.code === 'unavailable')) log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
     rejectUpgrade(socket, status, STATUS_CODES[status] ?? 'Error', JSON.stringify({ error: message }));
   };
 
