@@ -70,6 +70,11 @@ export interface HistoryQuery {
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * How many `appendMessages` calls may usefully run at once (the writer keeps that many lanes,
+   * each chat in one): 1 for an in-process engine with a single writer, more for a server.
+   */
+  readonly writeConcurrency: number;
 
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -118,5 +123,7 @@ export interface Store {
 
   /** Moves cursors forward; returns only the entries that moved. */
   advanceDelivered(entries: readonly ReceiptAdvance[]): Promise<ReceiptAdvanced[]>;
+  /** The stored delivered cursors of those (chat, user) pairs that are current members. */
+  deliveredCursors(keys: readonly { readonly chatId: number; readonly userId: string }[]): Promise<ReceiptAdvance[]>;
   advanceRead(entry: ReceiptAdvance): Promise<ReceiptAdvanced | undefined>;
 }

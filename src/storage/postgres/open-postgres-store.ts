@@ -4,6 +4,7 @@ import { KyselyStore } from '../sql/kysely-store.js';
 import { migrate } from '../sql/migrate.js';
 import type { Tables } from '../sql/tables.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
+import { PostgresHotPath } from './postgres-hot-path.js';
 import { translatePostgresErrors } from './postgres-errors.js';
 
 // BIGINT (20) comes back as a JS number: ids and seqs stay far below 2^53.
@@ -32,5 +33,5 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     await db.destroy();
     throw err;
   }
-  return translatePostgresErrors(new KyselyStore('postgres', db), options.log ?? silentLogger);
+  return translatePostgresErrors(new KyselyStore('postgres', db, new PostgresHotPath(pool)), options.log ?? silentLogger);
 }

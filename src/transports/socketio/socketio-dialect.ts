@@ -6,6 +6,7 @@ import type { Dialect, DialectContext } from '../dialect.js';
 import { toErrorAck } from './ack-error.js';
 import { eventHandlers, type EventContext } from './event-handlers.js';
 import { handshakeToken } from './handshake-token.js';
+import { emitPrepared, preparePacket } from './prepared-packet.js';
 import { SocketIoSession, type SocketIoSink } from './socketio-session.js';
 
 const PATH = '/socket.io/';
@@ -82,6 +83,8 @@ function onConnection(ctx: DialectContext, socket: Socket): void {
   const user = socket.data.user as User;
   const sink: SocketIoSink = {
     emit: (event, payload) => socket.emit(event, payload),
+    prepare: (event, payload) => preparePacket(socket.nsp, event, payload),
+    emitPrepared: (packet) => emitPrepared(socket, packet),
     disconnect: (close) => {
       socket.disconnect(close);
       // engine.io waits for its write buffer to drain before closing, which a peer that reads
