@@ -116,7 +116,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   let store: Store;
   try {
-    store = config.databaseUrl ? await openPostgresStore(config.databaseUrl) : await openSqliteStore(`${config.dataDir}/chat.db`);
+    store = config.databaseUrl ? await openPostgresStore(config.databaseUrl, { log: log.child({ component: 'storage' }) }) : await openSqliteStore(`${config.dataDir}/chat.db`);
   } catch (err) {
     files.close?.();
     throw err;

@@ -67,6 +67,9 @@ export interface HistoryQuery {
  * - Receipt cursors only move forward.
  * - Membership reads see only current members (a removed member is gone at once).
  * - Conflicts raise `ChatError('conflict')`; unknown ids come back as `undefined`, not errors.
+ * - A database that cannot be reached (down, restarting, connection lost) raises
+ *   `ChatError('unavailable')`, which every dialect answers as retryable (REST 503 +
+ *   Retry-After); the outage is logged once when it starts and once when it ends.
  * Times are Unix milliseconds.
  */
 export interface Store {

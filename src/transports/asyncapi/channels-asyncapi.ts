@@ -40,14 +40,15 @@ export const channelsDoc: DialectDoc = {
       parameters: { chat_id: 'The chat’s integer id (the trailing slash is optional)' },
       description: [
         'Auth: `Authorization: Bearer <jwt>` on the upgrade, or `?token=` / `?access_token=` (browsers).',
-        'A refused connection completes the handshake and is closed at once without any frame (4401 / 4403 / 1011). One connection per user per chat: a newer one replaces the older (4409).',
+        'A refused connection completes the handshake and is closed at once without any frame (4401 / 4403 / 4503 / 1011). One connection per user per chat: a newer one replaces the older (4409).',
         'Frames of one connection are handled in order; past 32 waiting frames the server stops reading (TCP backpressure). A bad frame gets an `error` and the socket stays open.',
       ].join('\n\n'),
       closeCodes: [
         { ...ChannelsClose.unauthorized, when: 'no token, or one that does not verify (on connect, or when a frame’s call says so)' },
         { ...ChannelsClose.forbidden, when: 'not a member, unknown or malformed chat id (on connect); removed from the chat or the chat deleted (later)' },
         { ...ChannelsClose.replaced, when: 'the same user opened a newer connection to the same chat' },
-        { ...ChannelsClose.internal, when: 'a server-side failure while opening the connection' },
+        { ...ChannelsClose.unavailable, when: 'the database is unreachable for now (retry later)' },
+        { ...ChannelsClose.internal, when: 'any other server-side failure while opening the connection' },
         ...transportCloseCodes,
       ],
     },

@@ -1,8 +1,8 @@
 import { CLIENT_EVENT_TYPES } from '../hub/hub-client-frames.js';
-import { encodeFrame, messageDeletedData, messageUpdatedData, presenceData, socketMessage } from '../hub/hub-wire.js';
-import { bool, clientMsgId, constant, int, nullable, object, openObject, str, stringId } from './json-schema.js';
+import { chatChangeFrame, encodeFrame, messageDeletedData, messageUpdatedData, presenceData, socketMessage } from '../hub/hub-wire.js';
+import { arrayOf, bool, clientMsgId, constant, int, nullable, object, oneOfValues, openObject, str, stringId } from './json-schema.js';
 import type { DialectDoc, JsonSchema, WireMessageDoc } from './realtime-doc.js';
-import { deletedMessage, editedMessage, messageCreated, parsed, presenceChanged } from './samples.js';
+import { deletedMessage, editedMessage, messageCreated, parsed, presenceChanged, sampleChat } from './samples.js';
 import { transportCloseCodes } from './transport-close-codes.js';
 
 const CHANNEL = 'hub';
@@ -25,6 +25,18 @@ const socketMessageSchema = object(
   },
   { client_msg_id: clientMsgId() },
 );
+
+/** Chat and membership changes (an addition to the seed): who made it, and the chat as it is now. */
+const change = { conversation_id: stringId(), actor_id: str('Who made the change (equal to the removed user: it left)') };
+const chatFields = {
+  ...change,
+  type: oneOfValues(['private', 'group']),
+  name: nullable(str('The group’s name; null for a private chat')),
+  description: nullable(str()),
+  avatar_url: nullable(str()),
+  updated_at: int('Unix seconds'),
+};
+const userIds = (description: string): JsonSchema => arrayOf(str(), description);
 
 const send = (m: Omit<WireMessageDoc, 'channels' | 'action'>): WireMessageDoc => ({ ...m, channels: [CHANNEL], action: 'send' });
 const receive = (m: Omit<WireMessageDoc, 'channels' | 'action'>): WireMessageDoc => ({ ...m, channels: [CHANNEL], action: 'receive' });
@@ -116,6 +128,46 @@ export const hubDoc: DialectDoc = {
       summary: 'A member moved its read cursor: every message with `seq` ≤ `read_seq` is read by `user_id`. The reader’s own sockets get it too.',
       payload: frame('read', object({ conversation_id: stringId(), user_id: str(), read_seq: int(undefined, { minimum: 0 }) })),
       example: parsed(encodeFrame('read', { conversation_id: '7', user_id: '3', read_seq: 5 })),
+    }),
+    send({
+      name: 'hubConversationCreated',
+      frameType: 'conversation_created',
+      title: 'conversation_created',
+      summary: 'A group was created with the user in it, or a private chat with the user was first opened.',
+      payload: frame('conversation_created', object({ ...chatFields, member_ids: userIds('Every member') })),
+      example: parsed(chatChangeFrame({ type: 'chat.created', chatId: 7, chat: sampleChat, memberIds: ['1', '3'], actorId: '1' })),
+    }),
+    send({
+      name: 'hubConversationUpdated',
+      frameType: 'conversation_updated',
+      title: 'conversation_updated',
+      summary: 'A group’s name, description or picture changed.',
+      payload: frame('conversation_updated', object(chatFields)),
+      example: parsed(chatChangeFrame({ type: 'chat.updated', chatId: 7, chat: { ...sampleChat, avatarUrl: '/uploads/chats/7.png' }, memberIds: ['1', '3'], actorId: '1' })),
+    }),
+    send({
+      name: 'hubConversationDeleted',
+      frameType: 'conversation_deleted',
+      title: 'conversation_deleted',
+      summary: 'The owner deleted a group.',
+      payload: frame('conversation_deleted', object(change)),
+      example: parsed(chatChangeFrame({ type: 'chat.deleted', chatId: 7, memberIds: ['1', '3'], actorId: '1' })),
+    }),
+    send({
+      name: 'hubMembersAdded',
+      frameType: 'members_added',
+      title: 'members_added',
+      summary: 'Members were added to a group (the added users get it too: their first sign of it).',
+      payload: frame('members_added', object({ ...change, user_ids: userIds('The added users'), member_ids: userIds('Every member after the change') })),
+      example: parsed(chatChangeFrame({ type: 'members.added', chatId: 7, chat: sampleChat, userIds: ['4'], memberIds: ['1', '3', '4'], actorId: '1' })),
+    }),
+    send({
+      name: 'hubMembersRemoved',
+      frameType: 'members_removed',
+      title: 'members_removed',
+      summary: 'Members were removed from a group, or left it; the removed users get it too, then nothing more about it.',
+      payload: frame('members_removed', object({ ...change, user_ids: userIds('The removed users'), member_ids: userIds('Every member after the change') })),
+      example: parsed(chatChangeFrame({ type: 'members.removed', chatId: 7, userIds: ['3'], memberIds: ['1', '4'], actorId: '1' })),
     }),
     send({
       name: 'hubError',

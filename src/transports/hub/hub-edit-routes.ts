@@ -18,11 +18,11 @@ function target(params: unknown): { chatId: number; messageId: number } {
 }
 
 /** Edit, delete and their catch-up (issue 18), in the hub scope. */
-export function registerHubEditRoutes(app: FastifyInstance, core: ChatCore, preHandler: Authenticate): void {
+export function registerHubEditRoutes(app: FastifyInstance, core: ChatCore, onRequest: Authenticate): void {
   app.patch(
     '/api/v1/chat/conversations/:id/messages/:message_id',
     {
-      preHandler,
+      onRequest,
       schema: {
         tags,
         summary: 'Edit your own message (same text rules as a send); 403 for someone else\'s, 404 for an unknown or deleted one',
@@ -40,7 +40,7 @@ export function registerHubEditRoutes(app: FastifyInstance, core: ChatCore, preH
   app.delete(
     '/api/v1/chat/conversations/:id/messages/:message_id',
     {
-      preHandler,
+      onRequest,
       schema: {
         tags,
         summary: 'Delete a message: the author, or a group owner/admin. Its text is erased; history keeps a tombstone',
@@ -56,7 +56,7 @@ export function registerHubEditRoutes(app: FastifyInstance, core: ChatCore, preH
   app.get(
     '/api/v1/chat/conversations/:id/changes',
     {
-      preHandler,
+      onRequest,
       schema: {
         tags,
         summary: 'Catch-up of edits and deletes: messages whose latest change_seq is greater than `after`, in change order',

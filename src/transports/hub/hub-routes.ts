@@ -26,7 +26,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
       if (text.trim() === '') return done(null, undefined);
       json(request, text, done);
     });
-    const preHandler = ctx.authenticate;
+    const onRequest = ctx.authenticate;
     const peerOf = async (me: string, chatId: number): Promise<Peer | null> => {
       try {
         const other = (await core.listMembers(me, chatId)).find((m) => m.user.id !== me);
@@ -39,7 +39,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
     app.get(
       '/api/v1/ws',
       {
-        preHandler,
+        onRequest,
         schema: {
           tags,
           summary: 'The hub WebSocket: upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426',
@@ -50,7 +50,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
 
     app.get(
       '/api/v1/chat/conversations',
-      { preHandler, schema: { tags, summary: 'Conversations of the caller, most recently active first', querystring: page } },
+      { onRequest, schema: { tags, summary: 'Conversations of the caller, most recently active first', querystring: page } },
       async (request) => {
         const q = request.query as { limit?: string; offset?: string };
         const { limit, offset } = parsePage(q.limit, q.offset, { limit: 20, max: 200 });
@@ -64,7 +64,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
     app.get(
       '/api/v1/chat/conversations/:id/messages',
       {
-        preHandler,
+        onRequest,
         schema: {
           tags,
           summary: 'A page of messages counted back from the newest, oldest first',
@@ -82,7 +82,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
 
     app.post(
       '/api/v1/chat/conversations/:id/read',
-      { preHandler, schema: { tags, summary: 'Mark the conversation read up to its newest message', params: conversationParams } },
+      { onRequest, schema: { tags, summary: 'Mark the conversation read up to its newest message', params: conversationParams } },
       async (request, reply) => {
         const chatId = parseId((request.params as { id: string }).id, 'conversation id');
         await core.markRead(actor(request).id, chatId);
@@ -93,7 +93,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
     app.post(
       '/api/v1/chat/direct/:user_id/send',
       {
-        preHandler,
+        onRequest,
         schema: {
           tags,
           summary: 'Send a message to a user, opening the private conversation on first use',
@@ -114,11 +114,11 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
       },
     );
 
-    registerHubEditRoutes(app, core, preHandler);
+    registerHubEditRoutes(app, core, onRequest);
 
     app.get(
       '/api/v1/chat/presence/:user_id',
-      { preHandler, schema: { tags, summary: 'Whether a user is online, and when it was last seen', params: userParams } },
+      { onRequest, schema: { tags, summary: 'Whether a user is online, and when it was last seen', params: userParams } },
       async (request) => {
         actor(request);
         const userId = parseUserId((request.params as { user_id: string }).user_id, 'user_id');

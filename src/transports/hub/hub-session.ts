@@ -4,12 +4,13 @@ import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
 import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
-import { encodeFrame, messageDeletedData, messageUpdatedData, presenceData, socketMessage } from './hub-wire.js';
+import { chatChangeFrame, encodeFrame, messageDeletedData, messageUpdatedData, presenceData, socketMessage } from './hub-wire.js';
 
 /**
  * One `hub` socket: it carries every conversation of its user, so it renders every event the
  * registry routes to that user. `typing` and `presence` about the user itself are skipped
- * (its own devices need neither); its own messages and read receipts are not (multi-device).
+ * (its own devices need neither); its own messages, read receipts and chat changes are not
+ * (multi-device).
  */
 export class HubSession implements Session {
   readonly dialect = 'hub' as const;
@@ -59,6 +60,17 @@ export class HubSession implements Session {
       case 'message.deleted':
         sendBounded(this.ws, encodeOnce(event, 'hub', () => new PreparedFrame(encodeFrame('message_deleted', messageDeletedData(event.message)))));
         return false;
+      case 'chat.created':
+      case 'chat.updated':
+      case 'chat.deleted':
+      case 'members.added':
+      case 'members.removed': {
+        // Additions to the seed, so a client shows chat and membership changes live (the removed
+        // members get `members_removed` too: the registry routes it to them).
+        const frame = encodeOnce(event, 'hub', () => new PreparedFrame(chatChangeFrame(event)));
+        sendBounded(this.ws, frame);
+        return false;
+      }
       default:
         return false;
     }

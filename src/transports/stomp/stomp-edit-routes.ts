@@ -23,7 +23,7 @@ export function registerStompEditRoutes(app: FastifyInstance, core: ChatCore, au
   app.put(
     '/api/chats/:chatId/messages/:messageId',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         tags,
         summary: 'Edit your own message (same text rules as a send) → MessageResponse with editedAt; MESSAGE_UPDATED on the topic',
@@ -42,7 +42,7 @@ export function registerStompEditRoutes(app: FastifyInstance, core: ChatCore, au
   app.delete(
     '/api/chats/:chatId/messages/:messageId',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: { tags, summary: 'Delete a message (the author, or a group owner/admin): 204; MESSAGE_DELETED on the topic', params: messageParams },
     },
     async (request, reply) => {
@@ -54,7 +54,7 @@ export function registerStompEditRoutes(app: FastifyInstance, core: ChatCore, au
   app.get(
     '/api/chats/:chatId/changes',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         tags,
         summary: 'Catch-up of edits and deletes: messages whose latest changeSeq is greater than `after`, in change order',

@@ -84,6 +84,14 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     sendJson(b2, 'hub', { type: 'read', data: { conversation_id: String(group) } } as never);
     a.send('not json');
     await Promise.all([seen('hub', 'message', 2), seen('hub', 'typing'), seen('hub', 'read'), seen('hub', 'error')]);
+    // Chat and membership changes.
+    const core = t.server.core;
+    const trip = await core.createGroup(alice.id, { name: 'Trip', memberIds: [bob.id] });
+    await core.updateChat(alice.id, trip.id, { name: 'Trip 2' });
+    await core.addMembers(alice.id, trip.id, [carol.id]);
+    await core.removeMembers(alice.id, trip.id, [carol.id]);
+    await core.deleteGroup(alice.id, trip.id);
+    await Promise.all(['conversation_created', 'conversation_updated', 'members_added', 'members_removed', 'conversation_deleted'].map((type) => seen('hub', type)));
     const mine = (await api(t, bob, 'POST', `/api/chats/${group}/messages`, { content: 'hub edit me' })).body.id as string;
     expect((await api(t, bob, 'PATCH', `/api/v1/chat/conversations/${group}/messages/${mine}`, { body: 'hub edited' })).status).toBe(200);
     expect((await api(t, bob, 'DELETE', `/api/v1/chat/conversations/${group}/messages/${mine}`)).status).toBe(204);

@@ -183,6 +183,9 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
       [`/app/chat/${chatId}/sendMessage`, JSON.stringify({ content: 'r', replyToMessageId: 99999999 }), /replyTo/],
       [`/app/chat/${chatId}/typing`, '"yes"', /typing/],
       [`/app/chat/${chatId}/loadHistory`, JSON.stringify({ limit: -1 }), /limit/],
+      // An empty value is not a number either (issue 16.2).
+      [`/app/chat/${chatId}/loadHistory`, JSON.stringify({ limit: '' }), /limit must be a non-negative integer/],
+      [`/app/chat/${chatId}/loadHistory`, JSON.stringify({ offset: '' }), /offset must be a non-negative integer/],
       [`/app/chat/${chatId}/nothing`, '{}', /Unknown destination/],
       ['/topic/chat/1', '{}', /Unknown destination/],
     ];
