@@ -1,6 +1,7 @@
 import type { Chat, ChatType, Member, Role } from '../domain/chat.js';
 import type { ChatSummary } from '../domain/chat-summary.js';
 import type { Message } from '../domain/message.js';
+import type { SearchExpression } from '../domain/search-expression.js';
 import type { ProfilePatch, User } from '../domain/user.js';
 
 export interface NewMessage {
@@ -54,6 +55,14 @@ export interface HistoryQuery {
   readonly beforeId?: number | undefined;
 }
 
+export interface SearchQuery {
+  /** Only chats this user is a current member of. */
+  readonly memberId: string;
+  readonly expression: SearchExpression;
+  readonly limit: number;
+  readonly offset: number;
+}
+
 /**
  * Durable state. Guarantees every implementation keeps (the conformance suite checks them):
  * - `appendMessages` allocates each chat's `seq` in the same transaction as the insert,
@@ -62,6 +71,10 @@ export interface HistoryQuery {
  * - A private chat is unique per pair of users: `getOrCreatePrivateChat` never makes two.
  * - Receipt cursors only move forward.
  * - Membership reads see only current members (a removed member is gone at once).
+ * - `searchMessages` matches words case-insensitively in any script (no stemming, no stop
+ *   words), only in chats the user is a current member of, never in a deleted message or in
+ *   text that was replaced (the index follows every change of `text`); best match first, then
+ *   newest (created_at, then id, descending).
  * - Conflicts raise `ChatError('conflict')`; unknown ids come back as `undefined`, not errors.
  * Times are Unix milliseconds.
  */
@@ -112,6 +125,8 @@ export interface Store {
   listMessages(chatId: number, query: HistoryQuery): Promise<Message[]>;
   listMessagesAfterSeq(chatId: number, afterSeq: number, limit: number): Promise<Message[]>;
   listMessagesSince(chatId: number, since: number, limit: number): Promise<Message[]>;
+  /** Full-text search; see the guarantees above. */
+  searchMessages(query: SearchQuery): Promise<Message[]>;
 
   /** Moves cursors forward; returns only the entries that moved. */
   advanceDelivered(entries: readonly ReceiptAdvance[]): Promise<ReceiptAdvanced[]>;

@@ -3,6 +3,7 @@ import type { Store } from '../../ports/store.js';
 import { SqlChats } from './sql-chats.js';
 import { SqlMessages } from './sql-messages.js';
 import { SqlReceipts } from './sql-receipts.js';
+import { SqlSearch } from './sql-search.js';
 import { SqlUsers } from './sql-users.js';
 import type { Tables } from './tables.js';
 
@@ -16,6 +17,7 @@ export class KyselyStore implements Store {
   private readonly chats: SqlChats;
   private readonly messages: SqlMessages;
   private readonly receipts: SqlReceipts;
+  private readonly search: SqlSearch;
 
   constructor(
     readonly kind: 'sqlite' | 'postgres',
@@ -26,6 +28,7 @@ export class KyselyStore implements Store {
     this.chats = new SqlChats(db, kind);
     this.messages = new SqlMessages(db, kind);
     this.receipts = new SqlReceipts(db, kind);
+    this.search = new SqlSearch(db, kind);
   }
 
   async ping(): Promise<void> {
@@ -70,6 +73,7 @@ export class KyselyStore implements Store {
   listMessages: Store['listMessages'] = (chatId, query) => this.messages.listMessages(chatId, query);
   listMessagesAfterSeq: Store['listMessagesAfterSeq'] = (chatId, afterSeq, limit) => this.messages.listMessagesAfterSeq(chatId, afterSeq, limit);
   listMessagesSince: Store['listMessagesSince'] = (chatId, since, limit) => this.messages.listMessagesSince(chatId, since, limit);
+  searchMessages: Store['searchMessages'] = (query) => this.search.searchMessages(query);
 
   advanceDelivered: Store['advanceDelivered'] = (entries) => this.receipts.advanceDelivered(entries);
   advanceRead: Store['advanceRead'] = (entry) => this.receipts.advanceRead(entry);

@@ -107,5 +107,32 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
         await db.schema.alterTable('users').addColumn('claims_hash', 'text').execute();
       },
     },
+    '0003_message_search': {
+      // Full-text search (docs/architecture.md "Search"): language-neutral on both engines —
+      // words split on Unicode letter/digit boundaries and case-folded, no stemming or stop
+      // words — so Russian, English and any other script are found alike.
+      async up(db: Kysely<unknown>) {
+        if (flavor === 'postgres') {
+          // An expression index, not a stored column: `select *` of messages stays as it was, and
+          // it follows every UPDATE of `text` by itself (an erased text leaves the index).
+          await sql`create index messages_text_search on messages using gin (to_tsvector('simple'::regconfig, text))`.execute(db);
+          return;
+        }
+        // External content: the text is not stored twice. Triggers keep the index in step with
+        // every insert, update of `text` and delete (a chat's cascade included).
+        await sql`create virtual table messages_fts using fts5(text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 0')`.execute(db);
+        await sql`create trigger messages_fts_insert after insert on messages begin
+          insert into messages_fts(rowid, text) values (new.id, new.text);
+        end`.execute(db);
+        await sql`create trigger messages_fts_delete after delete on messages begin
+          insert into messages_fts(messages_fts, rowid, text) values ('delete', old.id, old.text);
+        end`.execute(db);
+        await sql`create trigger messages_fts_update after update of text on messages begin
+          insert into messages_fts(messages_fts, rowid, text) values ('delete', old.id, old.text);
+          insert into messages_fts(rowid, text) values (new.id, new.text);
+        end`.execute(db);
+        await sql`insert into messages_fts(messages_fts) values ('rebuild')`.execute(db);
+      },
+    },
   };
 }
