@@ -16,11 +16,11 @@ export interface SearchClause {
   readonly none: readonly Phrase[];
 }
 
-/** One or more words, adjacent and in order. Words hold only letters, digits and marks. */
+/** One or more words, adjacent and in order. Words hold only letters and digits. */
 export type Phrase = readonly string[];
 
-/** Letters, digits and combining marks: what both tokenizers keep inside a word. */
-const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+/** Letters and digits: what both storages keep inside a word (anything else separates words). */
+const WORD = /[\p{L}\p{N}]+/gu;
 
 const wordsOf = (text: string): string[] => [...text.normalize('NFC').matchAll(WORD)].map((m) => m[0]);
 

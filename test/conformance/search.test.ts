@@ -70,6 +70,18 @@ describe.each(backends)('message search on %s', (backend: Backend) => {
     expect(await search('polychats', { chatId })).toEqual([]);
   });
 
+  it('splits words at anything but a letter or digit, alike on both storages', async () => {
+    const { chatId } = await chatWith(['order item-42 shipped', 'write to user@example.com', 'release v1.2.3 is out', 'pi is 3.14', 'snake_case_name', "don't panic"]);
+    expect(await search('42', { chatId })).toEqual(['order item-42 shipped']);
+    expect(await search('item-42', { chatId })).toEqual(['order item-42 shipped']);
+    expect(await search('example', { chatId })).toEqual(['write to user@example.com']);
+    expect(await search('user@example.com', { chatId })).toEqual(['write to user@example.com']);
+    expect(await search('v1.2.3', { chatId })).toEqual(['release v1.2.3 is out']);
+    expect(await search('14', { chatId })).toEqual(['pi is 3.14']);
+    expect(await search('case', { chatId })).toEqual(['snake_case_name']);
+    expect(await search('panic don', { chatId })).toEqual(["don't panic"]);
+  });
+
   it('requires every word, reads "quoted words" as a phrase, -word as an exclusion and `or` as an alternative', async () => {
     const { chatId } = await chatWith(['red apple pie', 'green apple', 'pie red apple', 'blue sky', 'красное яблоко']);
     expect((await search('apple red', { chatId })).sort()).toEqual(['pie red apple', 'red apple pie']);

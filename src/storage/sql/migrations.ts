@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { pgSearchDocument } from './sql-search.js';
 
 type Flavor = 'sqlite' | 'postgres';
 
@@ -109,13 +110,13 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
     },
     '0003_message_search': {
       // Full-text search (docs/architecture.md "Search"): language-neutral on both engines —
-      // words split on Unicode letter/digit boundaries and case-folded, no stemming or stop
-      // words — so Russian, English and any other script are found alike.
+      // words split at anything but a Unicode letter or digit, case-folded, no stemming, no stop
+      // words, no accent folding — so Russian, English and any other script are found alike.
       async up(db: Kysely<unknown>) {
         if (flavor === 'postgres') {
           // An expression index, not a stored column: `select *` of messages stays as it was, and
           // it follows every UPDATE of `text` by itself (an erased text leaves the index).
-          await sql`create index messages_text_search on messages using gin (to_tsvector('simple'::regconfig, text))`.execute(db);
+          await sql`create index messages_text_search on messages using gin (${pgSearchDocument('text')})`.execute(db);
           return;
         }
         // External content: the text is not stored twice. Triggers keep the index in step with

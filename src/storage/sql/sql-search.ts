@@ -5,7 +5,16 @@ import type { SearchQuery } from '../../ports/store.js';
 import { toMessage } from './row-mappers.js';
 import type { MessagesTable, Tables } from './tables.js';
 
-// Words hold only letters, digits and marks (the parser's guarantee), so quoting needs no escapes.
+/**
+ * PostgreSQL's search document for a message. Anything but a letter or digit becomes a space
+ * first, so words split exactly where SQLite's unicode61 splits them: its own parser would keep
+ * `user@example.com`, `v1.2.3` or `-42` (in `item-42`) as single tokens that no word query finds.
+ * The migration indexes this very expression; queries must spell it the same way.
+ */
+export const pgSearchDocument = (column: 'text' | 'm.text') =>
+  sql.raw(`to_tsvector('simple'::regconfig, regexp_replace(${column}, '[^[:alnum:]]+', ' ', 'g'))`);
+
+// Words hold only letters and digits (the parser's guarantee), so quoting needs no escapes.
 const quoted = (phrase: Phrase): string => `"${phrase.join(' ')}"`;
 
 /** The expression back in web-search syntax, canonical: what `websearch_to_tsquery` reads. */
@@ -24,7 +33,7 @@ export function toFts5Match(expression: SearchExpression): string {
 }
 
 /**
- * Message search. PostgreSQL: the GIN expression index on `to_tsvector('simple', text)` and
+ * Message search. PostgreSQL: the GIN expression index on `pgSearchDocument` and
  * `ts_rank`; SQLite: the FTS5 table `messages_fts` and `bm25`. Membership is a subquery on
  * `members`, so a removed member stops seeing a chat at once.
  */
@@ -41,15 +50,14 @@ export class SqlSearch {
   }
 
   private async postgres({ memberId, expression, limit, offset }: SearchQuery): Promise<Selectable<MessagesTable>[]> {
-    // websearch_to_tsquery is immutable: with a literal argument it folds to a constant, and the
-    // index expression must be spelled exactly as in the migration for the planner to use it.
+    // websearch_to_tsquery is immutable: with a literal argument it folds to a constant.
     const text = toWebsearch(expression);
     const result = await sql<Selectable<MessagesTable>>`
       select m.* from messages m
-      where to_tsvector('simple'::regconfig, m.text) @@ websearch_to_tsquery('simple'::regconfig, ${text})
+      where ${pgSearchDocument('m.text')} @@ websearch_to_tsquery('simple'::regconfig, ${text})
         and m.chat_id in (select chat_id from members where user_id = ${memberId} and left_at is null)
         and m.deleted_at is null
-      order by ts_rank(to_tsvector('simple'::regconfig, m.text), websearch_to_tsquery('simple'::regconfig, ${text})) desc,
+      order by ts_rank(${pgSearchDocument('m.text')}, websearch_to_tsquery('simple'::regconfig, ${text})) desc,
         m.created_at desc, m.id desc
       limit ${limit} offset ${offset}`.execute(this.db);
     return result.rows;
