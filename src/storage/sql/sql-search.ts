@@ -11,8 +11,8 @@ import type { MessagesTable, Tables } from './tables.js';
  * `user@example.com`, `v1.2.3` or `-42` (in `item-42`) as single tokens that no word query finds.
  * The migration indexes this very expression; queries must spell it the same way.
  */
-export const pgSearchDocument = (column: 'text' | 'm.text') =>
-  sql.raw(`to_tsvector('simple'::regconfig, regexp_replace(${column}, '[^[:alnum:]]+', ' ', 'g'))`);
+export const pgSearchDocumentSql = (column: 'text' | 'm.text'): string => `to_tsvector('simple'::regconfig, regexp_replace(${column}, '[^[:alnum:]]+', ' ', 'g'))`;
+export const pgSearchDocument = (column: 'text' | 'm.text') => sql.raw(pgSearchDocumentSql(column));
 
 // Words hold only letters and digits (the parser's guarantee), so quoting needs no escapes.
 const quoted = (phrase: Phrase): string => `"${phrase.join(' ')}"`;
