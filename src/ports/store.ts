@@ -73,8 +73,8 @@ export interface SearchQuery {
  * - Membership reads see only current members (a removed member is gone at once).
  * - `searchMessages` matches words case-insensitively in any script (no stemming, no stop
  *   words), only in chats the user is a current member of, never in a deleted message or in
- *   text that was replaced (the index follows every change of `text`); best match first, then
- *   newest (created_at, then id, descending).
+ *   text that was replaced (the index follows every change of `text` and `deleted_at`); best
+ *   match first, then newest (id descending: ids grow in commit order).
  * - Conflicts raise `ChatError('conflict')`; unknown ids come back as `undefined`, not errors.
  * Times are Unix milliseconds.
  */

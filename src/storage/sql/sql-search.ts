@@ -6,13 +6,13 @@ import { toMessage } from './row-mappers.js';
 import type { MessagesTable, Tables } from './tables.js';
 
 /**
- * PostgreSQL's search document for a message. Anything but a letter or digit becomes a space
- * first, so words split exactly where SQLite's unicode61 splits them: its own parser would keep
- * `user@example.com`, `v1.2.3` or `-42` (in `item-42`) as single tokens that no word query finds.
- * The migration indexes this very expression; queries must spell it the same way.
+ * PostgreSQL's search document for a message: its words plus the lexeme `#<chat id>` (no word
+ * holds `#`, so no query word can match it). Anything but a letter or digit becomes a space
+ * first, so words split exactly where SQLite's unicode61 splits them: PostgreSQL's own parser
+ * would keep `user@example.com`, `v1.2.3` or `-42` (in `item-42`) as tokens no word query finds.
  */
-export const pgSearchDocumentSql = (column: 'text' | 'm.text'): string => `to_tsvector('simple'::regconfig, regexp_replace(${column}, '[^[:alnum:]]+', ' ', 'g'))`;
-export const pgSearchDocument = (column: 'text' | 'm.text') => sql.raw(pgSearchDocumentSql(column));
+export const pgSearchDocumentSql = (text: string, chatId: string): string =>
+  `to_tsvector('simple'::regconfig, regexp_replace(${text}, '[^[:alnum:]]+', ' ', 'g')) || array_to_tsvector(array['#' || ${chatId}::text])`;
 
 // Words hold only letters and digits (the parser's guarantee), so quoting needs no escapes.
 const quoted = (phrase: Phrase): string => `"${phrase.join(' ')}"`;
@@ -22,20 +22,21 @@ export function toWebsearch(expression: SearchExpression): string {
   return expression.anyOf.map((c) => [...c.all.map(quoted), ...c.none.map((p) => `-${quoted(p)}`)].join(' ')).join(' or ');
 }
 
-/** The expression as an FTS5 MATCH string (FTS5's own syntax would fail on raw user input). */
+/** The expression as an FTS5 MATCH string on the `text` column (FTS5's own syntax would fail on raw user input). */
 export function toFts5Match(expression: SearchExpression): string {
-  return expression.anyOf
-    .map((c) => {
-      const all = `(${c.all.map(quoted).join(' AND ')})`;
-      return c.none.length === 0 ? all : `(${all} NOT (${c.none.map(quoted).join(' OR ')}))`;
-    })
-    .join(' OR ');
+  const clauses = expression.anyOf.map((c) => {
+    const all = `(${c.all.map(quoted).join(' AND ')})`;
+    return c.none.length === 0 ? all : `(${all} NOT (${c.none.map(quoted).join(' OR ')}))`;
+  });
+  return `text : (${clauses.join(' OR ')})`;
 }
 
 /**
- * Message search. PostgreSQL: the GIN expression index on `pgSearchDocument` and
- * `ts_rank`; SQLite: the FTS5 table `messages_fts` and `bm25`. Membership is a subquery on
- * `members`, so a removed member stops seeing a chat at once.
+ * Message search. Membership is read first; the chats then narrow the match inside the index
+ * (PostgreSQL: `#<chat>` lexemes in the GIN-indexed `message_search.doc`; SQLite: the indexed
+ * `chat_id` column of FTS5 `messages_fts`), and only the page's rows are read from messages.
+ * Relevance: `ts_rank` on PostgreSQL, `bm25` (text column only) on SQLite; ties newest first
+ * (ids grow in commit order).
  */
 export class SqlSearch {
   constructor(
@@ -45,32 +46,43 @@ export class SqlSearch {
 
   async searchMessages(query: SearchQuery): Promise<Message[]> {
     if (query.limit === 0) return [];
-    const rows = this.kind === 'postgres' ? await this.postgres(query) : await this.sqlite(query);
+    const chats = await this.db.selectFrom('members').select('chat_id').where('user_id', '=', query.memberId).where('left_at', 'is', null).execute();
+    if (chats.length === 0) return [];
+    const chatIds = chats.map((c) => Number(c.chat_id));
+    const rows = this.kind === 'postgres' ? await this.postgres(query, chatIds) : await this.sqlite(query, chatIds);
     return rows.map(toMessage);
   }
 
-  private async postgres({ memberId, expression, limit, offset }: SearchQuery): Promise<Selectable<MessagesTable>[]> {
-    // websearch_to_tsquery is immutable: with a literal argument it folds to a constant.
-    const text = toWebsearch(expression);
+  private async postgres({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<Selectable<MessagesTable>[]> {
+    // The chats as a tsquery literal of `#<id>` lexemes (ids are integers: nothing to escape).
+    const inChats = chatIds.map((id) => `'#${id}'`).join(' | ');
+    // Literal arguments of immutable functions: the planner folds them and uses the GIN index.
+    const words = toWebsearch(expression);
     const result = await sql<Selectable<MessagesTable>>`
-      select m.* from messages m
-      where ${pgSearchDocument('m.text')} @@ websearch_to_tsquery('simple'::regconfig, ${text})
-        and m.chat_id in (select chat_id from members where user_id = ${memberId} and left_at is null)
-        and m.deleted_at is null
-      order by ts_rank(${pgSearchDocument('m.text')}, websearch_to_tsquery('simple'::regconfig, ${text})) desc,
-        m.created_at desc, m.id desc
-      limit ${limit} offset ${offset}`.execute(this.db);
+      with hits as (
+        select s.message_id, ts_rank(s.doc, websearch_to_tsquery('simple'::regconfig, ${words})) as score
+        from message_search s
+        where s.doc @@ (websearch_to_tsquery('simple'::regconfig, ${words}) && cast(${inChats} as tsquery))
+        order by score desc, s.message_id desc
+        limit ${limit} offset ${offset}
+      )
+      select m.* from hits join messages m on m.id = hits.message_id
+      where m.deleted_at is null
+      order by hits.score desc, hits.message_id desc`.execute(this.db);
     return result.rows;
   }
 
-  private async sqlite({ memberId, expression, limit, offset }: SearchQuery): Promise<Selectable<MessagesTable>[]> {
+  private async sqlite({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<Selectable<MessagesTable>[]> {
+    const match = `chat_id : (${chatIds.map((id) => `"${id}"`).join(' OR ')}) AND ${toFts5Match(expression)}`;
     const result = await sql<Selectable<MessagesTable>>`
-      select m.* from messages_fts join messages m on m.id = messages_fts.rowid
-      where messages_fts match ${toFts5Match(expression)}
-        and m.chat_id in (select chat_id from members where user_id = ${memberId} and left_at is null)
-        and m.deleted_at is null
-      order by messages_fts.rank, m.created_at desc, m.id desc
-      limit ${limit} offset ${offset}`.execute(this.db);
+      select m.* from (
+        select rowid as id, bm25(messages_fts, 1.0, 0.0) as score from messages_fts
+        where messages_fts match ${match}
+        order by score, rowid desc
+        limit ${limit} offset ${offset}
+      ) hits join messages m on m.id = hits.id
+      where m.deleted_at is null
+      order by hits.score, hits.id desc`.execute(this.db);
     return result.rows;
   }
 }
