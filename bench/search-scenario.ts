@@ -28,7 +28,7 @@ export interface SearchBenchOptions {
   readonly log: (line: string) => void;
 }
 
-interface Corpus {
+export interface Corpus {
   readonly messages: number;
   readonly chats: number;
   readonly users: number;
@@ -120,7 +120,7 @@ function members(corpus: Corpus): { chat: number; user: string }[] {
 
 const userIds = (corpus: Corpus): string[] => [SEARCHER, ...Array.from({ length: corpus.users }, (_, i) => `search-u${i}`)];
 
-async function fillSqlite(file: string, corpus: Corpus, visible: number[][]): Promise<void> {
+export async function fillSqlite(file: string, corpus: Corpus, visible: number[][]): Promise<void> {
   await (await openSqliteStore(file)).close(); // the schema, by the server's own migrations
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -145,7 +145,7 @@ async function fillSqlite(file: string, corpus: Corpus, visible: number[][]): Pr
 }
 
 /** `<database>_search`, created (or re-created for a different corpus) next to DATABASE_URL's. */
-async function fillPostgres(baseUrl: string, corpus: Corpus, visible: number[][], log: (line: string) => void): Promise<string> {
+export async function fillPostgres(baseUrl: string, corpus: Corpus, visible: number[][], log: (line: string) => void): Promise<string> {
   const url = new URL(baseUrl);
   const name = `${url.pathname.slice(1) || 'postgres'}_search`;
   url.pathname = `/${name}`;
@@ -217,7 +217,7 @@ interface Query {
   readonly matches: number;
 }
 
-function queries(visible: readonly number[][]): Query[] {
+export function queries(visible: readonly number[][]): Query[] {
   const count = (need: readonly number[]): number => visible.filter((ranks) => need.every((r) => ranks.includes(r))).length;
   const single = [3, 10, 30, 100, 300, 1000, 3000].map((r) => ({ label: `word of rank ${r}`, q: word(r), matches: count([r]) }));
   const capital = { label: 'rank 10, capitalized', q: word(10).toUpperCase(), matches: count([10]) };

@@ -32,6 +32,14 @@ export function toFts5Match(expression: SearchExpression): string {
 }
 
 /**
+ * Relevance is computed over the newest RANK_WINDOW matches (or as many as the page reaches):
+ * ranking every match of a very common word would cost as many rank computations as the caller
+ * has messages with it. Past the window, older matches are reached by adding words.
+ */
+export const RANK_WINDOW = 1000;
+const rankWindow = (limit: number, offset: number): number => Math.max(RANK_WINDOW, limit + offset);
+
+/**
  * Message search. Membership is read first; the chats then narrow the match inside the index
  * (PostgreSQL: `#<chat>` lexemes in the GIN-indexed `message_search.doc`; SQLite: the indexed
  * `chat_id` column of FTS5 `messages_fts`), and only the page's rows are read from messages.
@@ -59,11 +67,16 @@ export class SqlSearch {
     // Literal arguments of immutable functions: the planner folds them and uses the GIN index.
     const words = toWebsearch(expression);
     const result = await sql<Selectable<MessagesTable>>`
-      with hits as (
-        select s.message_id, ts_rank(s.doc, websearch_to_tsquery('simple'::regconfig, ${words})) as score
-        from message_search s
+      with matches as (
+        select s.message_id, s.doc from message_search s
         where s.doc @@ (websearch_to_tsquery('simple'::regconfig, ${words}) && cast(${inChats} as tsquery))
-        order by score desc, s.message_id desc
+        -- '+ 0': the newest matches from the GIN bitmap, never a walk down the primary key.
+        order by s.message_id + 0 desc
+        limit ${rankWindow(limit, offset)}
+      ),
+      hits as (
+        select message_id, ts_rank(doc, websearch_to_tsquery('simple'::regconfig, ${words})) as score from matches
+        order by score desc, message_id desc
         limit ${limit} offset ${offset}
       )
       select m.* from hits join messages m on m.id = hits.message_id
@@ -74,11 +87,16 @@ export class SqlSearch {
 
   private async sqlite({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<Selectable<MessagesTable>[]> {
     const match = `chat_id : (${chatIds.map((id) => `"${id}"`).join(' OR ')}) AND ${toFts5Match(expression)}`;
+    // FTS5 walks rowids newest first by itself and computes bm25 only for the rows it emits.
     const result = await sql<Selectable<MessagesTable>>`
       select m.* from (
-        select rowid as id, bm25(messages_fts, 1.0, 0.0) as score from messages_fts
-        where messages_fts match ${match}
-        order by score, rowid desc
+        select id, score from (
+          select rowid as id, bm25(messages_fts, 1.0, 0.0) as score from messages_fts
+          where messages_fts match ${match}
+          order by rowid desc
+          limit ${rankWindow(limit, offset)}
+        )
+        order by score, id desc
         limit ${limit} offset ${offset}
       ) hits join messages m on m.id = hits.id
       where m.deleted_at is null
