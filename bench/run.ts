@@ -171,7 +171,11 @@ async function main(): Promise<void> {
     await quiet();
     if (name === 'search') {
       // Its own corpus and table (bench/search-scenario.ts); not in the default set.
-      searchOk = (await runSearchBench({ quick: args.quick, log })) && searchOk;
+      const ran = await runSearchBench({ quick: args.quick, log }).catch((err: unknown) => {
+        log(`search FAILED: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
+      });
+      searchOk = ran && searchOk;
       continue;
     }
     if (name in IDLE_SCENARIOS) {

