@@ -8,11 +8,13 @@
  *   node --import tsx bench/reference-server.ts      (HOST, PORT; GET /healthz answers 200)
  *
  * A client joins one room with `/ws?user=<id>&room=<id>`; every message to a room goes to every
- * socket in it, the sender's included, serialized once.
+ * socket in it, the sender's included, serialized once. `bench/group-commit-reference-server.ts`
+ * is this server with a `persist` step before the broadcast.
  */
 import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { NewMessage, StoredMessage } from './reference-store.js';
 
 interface Room {
   readonly sockets: Set<WebSocket>;
@@ -25,7 +27,19 @@ export interface ReferenceServer {
   close(): Promise<void>;
 }
 
-export function startReferenceServer(port = 0, host = '127.0.0.1'): Promise<ReferenceServer> {
+export interface ReferenceOptions {
+  /**
+   * Stores a message before it is broadcast (`bench/group-commit-reference-server.ts`); its
+   * promises must settle in the order the messages were given, so each room's broadcasts keep
+   * seq order. Without it the server keeps `seq` in memory and stores nothing.
+   */
+  readonly persist?: (message: NewMessage) => Promise<StoredMessage>;
+  /** Runs after the sockets are closed (drop the store). */
+  readonly onClose?: () => Promise<void>;
+}
+
+export function startReferenceServer(port = 0, host = '127.0.0.1', options: ReferenceOptions = {}): Promise<ReferenceServer> {
+  const { persist } = options;
   const rooms = new Map<string, Room>();
   let nextId = 1;
   const server = createServer((req, res) => {
@@ -65,18 +79,28 @@ export function startReferenceServer(port = 0, host = '127.0.0.1'): Promise<Refe
           ws.send('{"type":"error","data":{"error":"Bad frame"}}');
           return;
         }
-        const event = JSON.stringify({
-          type: 'message',
-          data: {
-            id: String(nextId++),
-            conversation_id: String(frame.data.conversation_id),
-            sender_id: user,
-            body: frame.data.body,
-            created_at: Math.floor(Date.now() / 1000),
-            seq: ++target.seq,
+        const conversationId = String(frame.data.conversation_id);
+        if (!persist) {
+          const event = JSON.stringify({
+            type: 'message',
+            data: { id: String(nextId++), conversation_id: conversationId, sender_id: user, body: frame.data.body, created_at: Math.floor(Date.now() / 1000), seq: ++target.seq },
+          });
+          for (const peer of target.sockets) if (peer.readyState === WebSocket.OPEN) peer.send(event);
+          return;
+        }
+        const message: NewMessage = { roomId: conversationId, senderId: user, body: frame.data.body, createdAt: Date.now() };
+        persist(message).then(
+          (stored) => {
+            const event = JSON.stringify({
+              type: 'message',
+              data: { id: stored.id, conversation_id: conversationId, sender_id: user, body: message.body, created_at: Math.floor(message.createdAt / 1000), seq: stored.seq },
+            });
+            for (const peer of target.sockets) if (peer.readyState === WebSocket.OPEN) peer.send(event);
           },
-        });
-        for (const peer of target.sockets) if (peer.readyState === WebSocket.OPEN) peer.send(event);
+          () => {
+            if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"error","data":{"error":"Store failed"}}');
+          },
+        );
       });
     });
   });
@@ -91,7 +115,7 @@ export function startReferenceServer(port = 0, host = '127.0.0.1'): Promise<Refe
           new Promise<void>((done) => {
             for (const ws of wss.clients) ws.terminate();
             wss.close();
-            server.close(() => done());
+            server.close(() => void (options.onClose?.() ?? Promise.resolve()).finally(done));
           }),
       });
     });

@@ -1,32 +1,84 @@
 import type { LoadFigures, ScenarioResult } from './scenarios.js';
+import { isReference, type ReferenceName } from './server-process.js';
+
+/** How the references are named in `ratios`, in the tables and on `--references`. */
+export const REFERENCE_LABELS: Readonly<Record<ReferenceName, string>> = { reference: 'raw', naive: 'naive', 'group-commit': 'group-commit' };
+/** Column order of the ratio columns. */
+const RATIO_COLUMNS: readonly ReferenceName[] = ['naive', 'group-commit', 'reference'];
 
 export interface Goal {
   readonly text: string;
   readonly pass: boolean | null;
 }
 
+export interface ReferenceFigures {
+  p99Ms?: number;
+  serverCpuUsPerMsg?: number;
+  databaseCpuUsPerMsg?: number | null;
+  maxRateHeld?: number | null;
+  kbPerConnection?: number;
+}
+
+export interface Ratios {
+  p99?: number;
+  /** Server CPU per message only. */
+  cpu?: number;
+  /** Server plus database backends' CPU per message (PostgreSQL's work runs there). */
+  cpuWithDb?: number;
+  maxRate?: number;
+  memory?: number;
+}
+
 export interface Reported extends ScenarioResult {
-  reference?: { p99Ms?: number; serverCpuUsPerMsg?: number; maxRateHeld?: number | null; kbPerConnection?: number };
-  ratio?: { p99?: number; cpu?: number; maxRate?: number; memory?: number };
+  /** The raw `ws` reference's figures and the ratios to it (what the goals are stated against). */
+  reference?: ReferenceFigures;
+  ratio?: Ratios;
+  /** Every reference measured in the run, by label (`raw`, `naive`, `group-commit`). */
+  references?: Record<string, ReferenceFigures>;
+  ratios?: Record<string, Ratios>;
   goal?: Goal;
 }
+
+export type ReferenceResults = Partial<Record<ReferenceName, ScenarioResult>>;
 
 const ratio = (a: number | undefined | null, b: number | undefined | null): number | undefined =>
   a === undefined || a === null || b === undefined || b === null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? undefined : Number((a / b).toFixed(2));
 
-/** Attaches the reference figures, the ratios to them and the goal verdict of SPEC issue 9. */
-export function compare(result: ScenarioResult, reference: ScenarioResult | undefined, standard: boolean): Reported {
+/** Server + database CPU per message; unknown when the run used PostgreSQL but its backends could not be read. */
+function totalCpu(r: ScenarioResult): number | undefined {
+  const l = r.load;
+  if (!l) return undefined;
+  if (l.databaseCpuUsPerMsg === null) return r.storage.startsWith('postgresql') ? undefined : l.serverCpuUsPerMsg;
+  return Number((l.serverCpuUsPerMsg + l.databaseCpuUsPerMsg).toFixed(1));
+}
+
+function against(result: ScenarioResult, reference: ScenarioResult): { figures: ReferenceFigures; ratios: Ratios } {
+  if (result.kind === 'idle') {
+    return { figures: { kbPerConnection: reference.idle?.kbPerConnection }, ratios: { memory: ratio(result.idle?.kbPerConnection, reference.idle?.kbPerConnection) } };
+  }
+  if (result.kind === 'find-max') return { figures: { maxRateHeld: reference.maxRateHeld }, ratios: { maxRate: ratio(result.maxRateHeld, reference.maxRateHeld) } };
+  const l = reference.load;
+  return {
+    figures: { p99Ms: l?.p99Ms, serverCpuUsPerMsg: l?.serverCpuUsPerMsg, databaseCpuUsPerMsg: l?.databaseCpuUsPerMsg ?? null },
+    ratios: { p99: ratio(result.load?.p99Ms, l?.p99Ms), cpu: ratio(result.load?.serverCpuUsPerMsg, l?.serverCpuUsPerMsg), cpuWithDb: ratio(totalCpu(result), totalCpu(reference)) },
+  };
+}
+
+/** Attaches the references' figures, the ratios to each and the goal verdict of SPEC issue 9. */
+export function compare(result: ScenarioResult, references: ReferenceResults, standard: boolean): Reported {
   const out: Reported = { ...result };
-  if (reference?.ok && result.target !== 'reference') {
-    if (result.kind === 'idle') {
-      out.reference = { kbPerConnection: reference.idle?.kbPerConnection };
-      out.ratio = { memory: ratio(result.idle?.kbPerConnection, reference.idle?.kbPerConnection) };
-    } else if (result.kind === 'find-max') {
-      out.reference = { maxRateHeld: reference.maxRateHeld };
-      out.ratio = { maxRate: ratio(result.maxRateHeld, reference.maxRateHeld) };
-    } else {
-      out.reference = { p99Ms: reference.load?.p99Ms, serverCpuUsPerMsg: reference.load?.serverCpuUsPerMsg };
-      out.ratio = { p99: ratio(result.load?.p99Ms, reference.load?.p99Ms), cpu: ratio(result.load?.serverCpuUsPerMsg, reference.load?.serverCpuUsPerMsg) };
+  if (!isReference(result.target)) {
+    for (const name of RATIO_COLUMNS) {
+      const reference = references[name];
+      if (!reference?.ok || reference.kind !== result.kind) continue;
+      const { figures, ratios } = against(result, reference);
+      (out.references ??= {})[REFERENCE_LABELS[name]] = figures;
+      (out.ratios ??= {})[REFERENCE_LABELS[name]] = ratios;
+      if (name === 'reference') {
+        // As before the other references existed: `reference`/`ratio` are the raw one's.
+        out.reference = figures;
+        out.ratio = ratios;
+      }
     }
   }
   out.goal = goal(out);
@@ -40,7 +92,7 @@ function clean(load: LoadFigures | undefined, r: Reported): boolean {
 }
 
 function goal(r: Reported): Goal | undefined {
-  if (r.target === 'reference') return undefined;
+  if (isReference(r.target)) return undefined;
   if (!r.ok) return { text: 'scenario failed', pass: false };
   if (r.kind === 'idle') {
     const limit = r.target === 'socketio' ? 20 : 12;
@@ -71,22 +123,33 @@ function render(head: string[], rows: string[][]): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-/** The load table: a row per load / find-max scenario, figures with their ratio to the reference. */
+/** `cpu 1.2× · p99 3.4×` against one persisting reference: server + database CPU, and p99. */
+function persistedRatios(r: Reported, name: ReferenceName): string {
+  const x = r.ratios?.[REFERENCE_LABELS[name]];
+  if (!x) return '—';
+  return `cpu ${x.cpuWithDb === undefined ? '—' : `${x.cpuWithDb}×`} · p99 ${x.p99 === undefined ? '—' : `${x.p99}×`}`;
+}
+
+/**
+ * The load table: a row per fixed-rate scenario (the references included), figures with their
+ * ratio to the raw reference, and server + database CPU and p99 as ratios to the two
+ * persisting references.
+ */
 export function loadTable(results: readonly Reported[]): string {
-  const head = ['scenario', 'target', 'storage', 'rate/s', 'sent', 'expected', 'received', 'lost', 'dup', 'p50 ms', 'p95 ms', 'p99 ms (×ref)', 'max ms', 'server µs/msg (×ref)', 'db µs/msg', 'gen µs/msg', 'RSS MB', 'seq viol.', 'others (cores)', 'goal'];
+  const head = ['scenario', 'target', 'storage', 'rate/s', 'sent', 'expected', 'received', 'lost', 'dup', 'p50 ms', 'p95 ms', 'p99 ms (×ref)', 'max ms', 'server µs/msg (×ref)', 'db µs/msg', '× naive', '× group-commit', 'gen µs/msg', 'RSS MB', 'seq viol.', 'others (cores)', 'goal'];
   const rows: string[][] = [];
   for (const r of results) {
-    if (r.kind === 'idle') continue;
+    if (r.kind !== 'load') continue;
     const l = r.load;
     const base = [r.scenario, r.target, r.storage];
     if (!l) {
-      rows.push([...base, 'FAILED', '', '', '', '', '', '', '', '', '', '', '', '', '', '', '', verdict(r)]);
+      rows.push([...base, 'FAILED', ...new Array<string>(head.length - 5).fill(''), verdict(r)]);
       continue;
     }
-    const rate = r.kind === 'find-max' ? `max ${withRatio(r.maxRateHeld ?? undefined, r.ratio?.maxRate)}` : cell(l.rate);
+    const vs = (name: ReferenceName): string => (isReference(r.target) ? '' : persistedRatios(r, name));
     rows.push([
       ...base,
-      rate,
+      cell(l.rate),
       cell(l.sent),
       cell(l.expected),
       cell(l.received),
@@ -98,10 +161,43 @@ export function loadTable(results: readonly Reported[]): string {
       cell(l.maxMs),
       withRatio(l.serverCpuUsPerMsg, r.ratio?.cpu),
       cell(l.databaseCpuUsPerMsg),
+      vs('naive'),
+      vs('group-commit'),
       cell(l.generatorCpuUsPerMsg),
       cell(l.serverRssMb),
       r.seqCheck === 'unavailable' ? 'n/a' : cell(r.seqViolations),
       cell(l.otherCores),
+      verdict(r),
+    ]);
+  }
+  return rows.length ? render(head, rows) : '';
+}
+
+/**
+ * The find-max table: the highest rate each target held (p99 ≤ limit, no loss), as a ratio to
+ * every reference of the run, with the figures of that last clean step.
+ */
+export function findMaxTable(results: readonly Reported[]): string {
+  const head = ['scenario', 'target', 'storage', 'sustainable msg/s', ...RATIO_COLUMNS.map((n) => `× ${REFERENCE_LABELS[n]}`), 'p99 ms', 'server µs/msg', 'db µs/msg', 'seq viol.', 'others (cores)', 'goal'];
+  const rows: string[][] = [];
+  for (const r of results) {
+    if (r.kind !== 'find-max') continue;
+    const base = [r.scenario, r.target, r.storage];
+    if (!r.ok) {
+      rows.push([...base, 'FAILED', ...new Array<string>(head.length - 5).fill(''), verdict(r)]);
+      continue;
+    }
+    const l = r.load;
+    const ratios = RATIO_COLUMNS.map((n) => (isReference(r.target) ? '' : cell(r.ratios?.[REFERENCE_LABELS[n]]?.maxRate)));
+    rows.push([
+      ...base,
+      r.maxRateHeld === null || r.maxRateHeld === undefined ? `< ${r.steps?.[0]?.rate ?? '?'}` : String(r.maxRateHeld),
+      ...ratios,
+      cell(l?.p99Ms),
+      cell(l?.serverCpuUsPerMsg),
+      cell(l?.databaseCpuUsPerMsg),
+      r.seqCheck === 'unavailable' ? 'n/a' : cell(r.seqViolations),
+      cell(l?.otherCores),
       verdict(r),
     ]);
   }

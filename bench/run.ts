@@ -1,5 +1,7 @@
 /**
- * `npm run bench` — load benchmark of polychat against a raw `ws` reference (issue 9).
+ * `npm run bench` — load benchmark of polychat against three reference servers (issues 9, 14):
+ * raw `ws` with nothing stored, the naive Socket.IO + one INSERT per message design, and raw
+ * `ws` + group commit, the last two on the same storage as polychat.
  *
  *   npm run bench                                  the standard set (see SCENARIOS)
  *   npm run bench -- --scenario fixed --scenario stomp
@@ -9,7 +11,8 @@
  *   npm run bench -- --scenario search             search over 1 000 000 stored messages (--quick: 50 000)
  *   DATABASE_URL=postgres://… npm run bench        PostgreSQL instead of a temp SQLite (REDIS_URL too)
  *
- * Other flags: --rate N, --duration S, --users N, --idle-connections N, --no-reference,
+ * Other flags: --rate N, --duration S, --users N, --idle-connections N,
+ * --references raw,naive,group-commit (which to run; all by default), --no-reference (none),
  * --profile DIR (node --cpu-prof of the server into DIR; keep it outside the repository),
  * --wait-quiet S (before each scenario wait up to S s until other processes use < 0.3 cores),
  * --busy-retries N (re-measure a fixed-rate batch disturbed by other processes, keep the quietest).
@@ -17,13 +20,25 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { compare, idleTable, loadTable, notes, type Reported } from './report.js';
+import { compare, findMaxTable, idleTable, loadTable, notes, REFERENCE_LABELS, type ReferenceResults, type Reported } from './report.js';
 import { runFindMax, runFixed, runIdle, type BenchConfig, type ScenarioResult } from './scenarios.js';
 import { machineBusyCores } from './proc-stats.js';
 import { runSearchBench } from './search-scenario.js';
-import { serverEntry, stopAllStarted } from './server-process.js';
+import { isReference, REFERENCE_SERVERS, serverEntry, stopAllStarted, type ReferenceName } from './server-process.js';
 
-const LOAD_SCENARIOS: Record<string, string> = { fixed: 'hub', hub: 'hub', channels: 'channels', rooms: 'rooms', stomp: 'stomp', socketio: 'socketio', reference: 'reference' };
+const LOAD_SCENARIOS: Record<string, string> = {
+  fixed: 'hub',
+  hub: 'hub',
+  channels: 'channels',
+  rooms: 'rooms',
+  stomp: 'stomp',
+  socketio: 'socketio',
+  reference: 'reference',
+  naive: 'naive',
+  'group-commit': 'group-commit',
+};
+const ALL_REFERENCES = Object.keys(REFERENCE_SERVERS) as ReferenceName[];
+const BY_LABEL = new Map(ALL_REFERENCES.map((name) => [REFERENCE_LABELS[name], name]));
 const IDLE_SCENARIOS: Record<string, string> = { idle: 'hub', 'idle-socketio': 'socketio' };
 /** `hub` is the same run as `fixed`; the default set runs it once, as `fixed`. */
 const DEFAULT_SET = ['fixed', 'channels', 'rooms', 'stomp', 'socketio', 'idle', 'idle-socketio'];
@@ -32,7 +47,8 @@ interface Args {
   scenarios: string[];
   findMax: boolean;
   quick: boolean;
-  reference: boolean;
+  /** The references measured next to polychat, in this order. */
+  references: ReferenceName[];
   rate?: number;
   durationS?: number;
   users?: number;
@@ -46,13 +62,14 @@ function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
     `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS), 'search'].join('|')}>]… [--find-max] [--quick]\n` +
-      '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--no-reference] [--profile DIR] [--wait-quiet S] [--busy-retries N]\n',
+      '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--references raw,naive,group-commit] [--no-reference]\n' +
+      '       [--profile DIR] [--wait-quiet S] [--busy-retries N]\n',
   );
   process.exit(message ? 2 : 0);
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { scenarios: [], findMax: false, quick: false, reference: true, profileDir: null, waitQuietS: 0, busyRetries: 0 };
+  const args: Args = { scenarios: [], findMax: false, quick: false, references: [...ALL_REFERENCES], profileDir: null, waitQuietS: 0, busyRetries: 0 };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
@@ -76,8 +93,15 @@ function parseArgs(argv: readonly string[]): Args {
         args.quick = true;
         break;
       case '--no-reference':
-        args.reference = false;
+        args.references = [];
         break;
+      case '--references': {
+        const list = (value() ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+        const unknown = list.filter((n) => !BY_LABEL.has(n));
+        if (list.length === 0 || unknown.length) usage(`--references takes a comma-separated list of ${[...BY_LABEL.keys()].join(', ')}${unknown.length ? ` (not: ${unknown.join(', ')})` : ''}`);
+        args.references = [...new Set(list.map((n) => BY_LABEL.get(n)!))];
+        break;
+      }
       case '--rate':
         args.rate = num(flag, value());
         break;
@@ -142,16 +166,22 @@ async function main(): Promise<void> {
 
   const standard = config.users === 1000 && config.groupSize === 10 && config.rate === 2000 && config.idleConnections === 10_000;
   const references = new Map<string, ScenarioResult>();
-  const reference = async (kind: 'load' | 'find-max' | 'idle'): Promise<ScenarioResult | undefined> => {
-    if (!args.reference) return undefined;
-    if (!references.has(kind)) {
-      await quiet();
-      log(`reference (${kind}) …`);
-      const r = kind === 'idle' ? await runIdle('idle', 'reference', config) : kind === 'find-max' ? await runFindMax('find-max', 'reference', config) : await runFixed('fixed', 'reference', config);
-      references.set(kind, r);
-      log(`reference (${kind}) done${r.ok ? '' : `: FAILED ${r.error}`}`);
+  /** The selected references for this kind of scenario, each measured once per run (idle: the raw one only). */
+  const referencesFor = async (kind: 'load' | 'find-max' | 'idle'): Promise<ReferenceResults> => {
+    const out: ReferenceResults = {};
+    for (const name of args.references) {
+      if (kind === 'idle' && name !== 'reference') continue;
+      const key = `${kind}:${name}`;
+      if (!references.has(key)) {
+        await quiet();
+        log(`${name} reference (${kind}) …`);
+        const r = kind === 'idle' ? await runIdle('idle', name, config) : kind === 'find-max' ? await runFindMax('find-max', name, config) : await runFixed('fixed', name, config);
+        references.set(key, r);
+        log(`${name} reference (${kind}) done${r.ok ? '' : `: FAILED ${r.error}`}`);
+      }
+      out[name] = references.get(key);
     }
-    return references.get(kind);
+    return out;
   };
 
   /** The machine is shared: optionally wait (bounded) until other processes use < 0.3 cores. */
@@ -179,25 +209,25 @@ async function main(): Promise<void> {
       continue;
     }
     if (name in IDLE_SCENARIOS) {
-      const ref = await reference('idle');
+      const refs = await referencesFor('idle');
       log(`${name} …`);
-      reported.push(compare(await runIdle(name, IDLE_SCENARIOS[name]!, config), ref, standard));
+      reported.push(compare(await runIdle(name, IDLE_SCENARIOS[name]!, config), refs, standard));
     } else if (args.findMax) {
       const target = LOAD_SCENARIOS[name]!;
-      const ref = target === 'reference' ? undefined : await reference('find-max');
+      const refs = isReference(target) ? {} : await referencesFor('find-max');
       log(`find-max ${target} …`);
-      reported.push(compare(await runFindMax('find-max', target, config), ref, standard));
+      reported.push(compare(await runFindMax('find-max', target, config), refs, standard));
     } else {
       const target = LOAD_SCENARIOS[name]!;
-      const ref = target === 'reference' ? undefined : await reference('load');
+      const refs = isReference(target) ? {} : await referencesFor('load');
       log(`${name} (${target}) …`);
-      reported.push(compare(await runFixed(name, target, config), ref, standard));
+      reported.push(compare(await runFixed(name, target, config), refs, standard));
     }
     const last = reported[reported.length - 1]!;
     log(`${last.scenario} ${last.target} done${last.ok ? '' : `: FAILED ${last.error}`}`);
   }
-  const all = [...[...references.values()].map((r) => compare(r, undefined, standard)), ...reported];
-  const tables = [loadTable(all), idleTable(all)].filter((t) => t !== '');
+  const all = [...[...references.values()].map((r) => compare(r, {}, standard)), ...reported];
+  const tables = [loadTable(all), findMaxTable(all), idleTable(all)].filter((t) => t !== '');
   process.stdout.write(`\n${tables.join('\n\n')}\n\n`);
   for (const line of notes(all)) process.stdout.write(`- ${line}\n`);
   process.stdout.write('\n');

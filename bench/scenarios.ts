@@ -6,7 +6,7 @@ import { DeliveryTracker, prime, runOpenLoop, seededRandom, type RunState } from
 import { DatabaseCpu } from './database-cpu.js';
 import { cpuMicros, machineBusyMicros, rssBytes } from './proc-stats.js';
 import { Provisioner } from './provision.js';
-import { startPolychat, startReference, type StartedProcess } from './server-process.js';
+import { isReference, startPolychat, startReference, type StartedProcess } from './server-process.js';
 import { makeTopology, mapLimit, sleep, type Topology } from './topology.js';
 
 export interface BenchConfig {
@@ -105,9 +105,11 @@ interface Target {
 }
 
 async function startTarget(target: string, config: BenchConfig, manyFiles: boolean): Promise<Target> {
-  if (target === 'reference') {
-    const proc = await startReference({ manyFiles });
-    return { proc, database: null, storage: 'none', provisioner: null, server: 'bench/reference-server.ts' };
+  if (isReference(target)) {
+    const proc = await startReference(target, { manyFiles });
+    // The persisting references store into the bench's database: measure its backends too.
+    const database = proc.storage === 'postgresql' ? await DatabaseCpu.open(process.env['DATABASE_URL']) : null;
+    return { proc, database, storage: proc.storage, provisioner: null, server: proc.script };
   }
   const nodeFlags = config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`] : [];
   const proc = await startPolychat({ manyFiles, nodeFlags });

@@ -178,12 +178,44 @@ export async function startPolychat(options: PolychatOptions = {}): Promise<Poly
   return { ...proc, stop: proc.stop, jwtSecret, storage: `${storage}${bus}`, entry: entry.label };
 }
 
-/** `bench/reference-server.ts` as a child process (same generator, no auth, no persistence). */
-export async function startReference(options: { manyFiles?: boolean; nodeFlags?: readonly string[] } = {}): Promise<StartedProcess> {
+/** The reference servers the bench can run next to polychat, by target name. */
+export const REFERENCE_SERVERS = {
+  /** Raw `ws` fan-out, nothing stored. */
+  reference: 'bench/reference-server.ts',
+  /** Socket.IO, one awaited INSERT per message before the broadcast. */
+  naive: 'bench/naive-reference-server.ts',
+  /** Raw `ws`, every message stored with group commit before the broadcast. */
+  'group-commit': 'bench/group-commit-reference-server.ts',
+} as const;
+
+export type ReferenceName = keyof typeof REFERENCE_SERVERS;
+
+export function isReference(target: string): target is ReferenceName {
+  return Object.hasOwn(REFERENCE_SERVERS, target);
+}
+
+export interface Reference extends StartedProcess {
+  /** `none` for the raw reference; else the database it stores into. */
+  readonly storage: string;
+  readonly script: string;
+}
+
+/**
+ * A reference server as a child process (same generator, no auth). The persisting ones use the
+ * bench's storage: DATABASE_URL when set (they create and drop their own `ref_*` tables), else
+ * SQLite in a fresh temporary DATA_DIR, removed when the process exits.
+ */
+export async function startReference(name: ReferenceName = 'reference', options: { manyFiles?: boolean; nodeFlags?: readonly string[] } = {}): Promise<Reference> {
   const port = await freePort();
-  const script = join(ROOT, 'bench/reference-server.ts');
-  const child = spawnNode([...(options.nodeFlags ?? []), '--import', 'tsx', script], { ...process.env, HOST: '127.0.0.1', PORT: String(port) }, options.manyFiles ?? false);
-  const proc = track(child, port, () => {});
+  const script = REFERENCE_SERVERS[name];
+  const persists = name !== 'reference';
+  const dataDir = persists ? mkdtempSync(join(tmpdir(), 'polychat-bench-ref-')) : null;
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...(dataDir ? { DATA_DIR: dataDir } : {}) };
+  const child = spawnNode([...(options.nodeFlags ?? []), '--import', 'tsx', join(ROOT, script)], env, options.manyFiles ?? false);
+  const proc = track(child, port, () => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
   await waitHealthy(proc, '/healthz', 20_000);
-  return proc;
+  const storage = !persists ? 'none' : env['DATABASE_URL'] ? 'postgresql' : 'sqlite';
+  return { ...proc, stop: proc.stop, storage, script };
 }

@@ -1,3 +1,4 @@
+import { ensureChromium } from './support/chromium.js';
 import { postgresAvailability } from './support/postgres.js';
 import { redisAvailability } from './support/redis.js';
 
@@ -10,6 +11,12 @@ export default async function setup(): Promise<void> {
   if (!available.ok) {
     if (process.env['CI']) throw new Error(`PostgreSQL is required in CI but unreachable at ${available.url}: ${available.reason}`);
     process.stderr.write(`\n[tests] PostgreSQL unreachable at ${available.url} (${available.reason}); PostgreSQL suites will be skipped.\n`);
+  }
+  // The web client tests drive Debian's Chromium: provide it when this machine lets us.
+  const chromium = await ensureChromium((line) => process.stderr.write(`\n${line}\n`));
+  if (!chromium.ok) {
+    if (process.env['CI']) throw new Error(`Chromium is required in CI: ${chromium.reason}`);
+    process.stderr.write(`\n[tests] ${chromium.reason}; the web client tests will be skipped.\n`);
   }
   // Redis likewise: the bus conformance suites run their Redis half only when it is reachable.
   const redis = await redisAvailability();

@@ -35,16 +35,23 @@ export const hubDriver: Driver = {
   },
 };
 
-/** The reference server: the `hub` message flow with no auth; the room is named on the URL. */
-export const referenceDriver: Driver = {
-  name: 'reference',
-  inlineSeq: true,
-  connect(baseUrl, member, group, receiver) {
-    const url = wsUrl(baseUrl, `/ws?user=${encodeURIComponent(member.userId)}&room=${encodeURIComponent(group.chatId)}`);
-    return openJsonSocket({ url, encode: hubEncoder(group.chatId), onFrame: onHubFrame, readyOnOpen: true, what: `reference ${member.userId}` }, member, receiver);
-  },
-  connectIdle(baseUrl, member, receiver) {
-    const url = wsUrl(baseUrl, `/ws?user=${encodeURIComponent(member.userId)}`);
-    return openJsonSocket({ url, encode: hubEncoder('0'), onFrame: onHubFrame, readyOnOpen: true, what: `reference ${member.userId}` }, member, receiver);
-  },
-};
+/** The raw `ws` reference servers: the `hub` message flow with no auth; the room is named on the URL. */
+function rawReferenceDriver(name: string): Driver {
+  return {
+    name,
+    inlineSeq: true,
+    connect(baseUrl, member, group, receiver) {
+      const url = wsUrl(baseUrl, `/ws?user=${encodeURIComponent(member.userId)}&room=${encodeURIComponent(group.chatId)}`);
+      return openJsonSocket({ url, encode: hubEncoder(group.chatId), onFrame: onHubFrame, readyOnOpen: true, what: `${name} ${member.userId}` }, member, receiver);
+    },
+    connectIdle(baseUrl, member, receiver) {
+      const url = wsUrl(baseUrl, `/ws?user=${encodeURIComponent(member.userId)}`);
+      return openJsonSocket({ url, encode: hubEncoder('0'), onFrame: onHubFrame, readyOnOpen: true, what: `${name} ${member.userId}` }, member, receiver);
+    },
+  };
+}
+
+/** `bench/reference-server.ts`. */
+export const referenceDriver = rawReferenceDriver('reference');
+/** `bench/group-commit-reference-server.ts`: the same wire. */
+export const groupCommitDriver = rawReferenceDriver('group-commit');

@@ -1,8 +1,8 @@
 import { channelsDriver } from './channels.js';
 import type { Driver } from './driver.js';
-import { hubDriver, referenceDriver } from './hub.js';
+import { groupCommitDriver, hubDriver, referenceDriver } from './hub.js';
 import { roomsDriver } from './rooms.js';
-import { socketioDriver } from './socketio.js';
+import { naiveDriver, socketioDriver } from './socketio.js';
 import { stompDriver } from './stomp.js';
 
 export const drivers: Readonly<Record<string, Driver>> = {
@@ -12,4 +12,6 @@ export const drivers: Readonly<Record<string, Driver>> = {
   stomp: stompDriver,
   socketio: socketioDriver,
   reference: referenceDriver,
+  naive: naiveDriver,
+  'group-commit': groupCommitDriver,
 };

@@ -10,12 +10,24 @@ interface Ack {
 interface WireMessage {
   id?: string;
   text?: string;
+  seq?: number;
 }
 
-function open(baseUrl: string, member: Member, receiver: Receiver, chatId: string | null): Promise<Connection> {
+interface Flavor {
+  readonly name: string;
+  readonly auth: (member: Member) => Record<string, string>;
+  /** Whether `new_message` carries the room's `seq` (the naive reference's does). */
+  readonly inlineSeq: boolean;
+}
+
+const polychat: Flavor = { name: 'socketio', auth: (m) => ({ token: m.token }), inlineSeq: false };
+const naive: Flavor = { name: 'naive', auth: (m) => ({ user: m.userId }), inlineSeq: true };
+
+function open(baseUrl: string, member: Member, receiver: Receiver, chatId: string | null, flavor: Flavor): Promise<Connection> {
   // WebSocket transport only: long-polling first (the client default) would double the
   // handshake work for 1000 clients and measure the upgrade dance rather than the chat.
-  const socket: Socket = io(baseUrl, { transports: ['websocket'], auth: { token: member.token }, forceNew: true, reconnection: false, timeout: 15_000 });
+  const socket: Socket = io(baseUrl, { transports: ['websocket'], auth: flavor.auth(member), forceNew: true, reconnection: false, timeout: 15_000 });
+  const what = `${flavor.name} ${member.userId}`;
   let ready = false;
   const connection: Connection = {
     send(text) {
@@ -33,7 +45,9 @@ function open(baseUrl: string, member: Member, receiver: Receiver, chatId: strin
   };
   socket.onAny(() => receiver.frame());
   socket.on('new_message', (message: WireMessage) => {
-    if (typeof message?.text === 'string') receiver.deliver(member, message.text, message.id === undefined ? null : Number(message.id), null);
+    if (typeof message?.text !== 'string') return;
+    const seq = flavor.inlineSeq && typeof message.seq === 'number' ? message.seq : null;
+    receiver.deliver(member, message.text, message.id === undefined ? null : Number(message.id), seq);
   });
   const opened = new Promise<Connection>((resolve, reject) => {
     socket.on('connect', () => {
@@ -46,17 +60,17 @@ function open(baseUrl: string, member: Member, receiver: Receiver, chatId: strin
         if (ack?.success) {
           ready = true;
           resolve(connection);
-        } else reject(new Error(`socketio ${member.userId}: join_chat ${ack?.error}`));
+        } else reject(new Error(`${what}: join_chat ${ack?.error}`));
       });
     });
     socket.on('connect_error', (err) => {
-      if (!ready) reject(new Error(`socketio ${member.userId}: ${err.message}`));
+      if (!ready) reject(new Error(`${what}: ${err.message}`));
     });
     socket.on('disconnect', (reason) => {
       if (ready && reason !== 'io client disconnect') receiver.error(member, `disconnected: ${reason}`);
     });
   });
-  return withTimeout(opened, 20_000, `socketio ${member.userId}`).catch((err: unknown) => {
+  return withTimeout(opened, 20_000, what).catch((err: unknown) => {
     socket.disconnect();
     throw err;
   });
@@ -66,6 +80,14 @@ function open(baseUrl: string, member: Member, receiver: Receiver, chatId: strin
 export const socketioDriver: Driver = {
   name: 'socketio',
   inlineSeq: false,
-  connect: (baseUrl, member, group, receiver) => open(baseUrl, member, receiver, group.chatId),
-  connectIdle: (baseUrl, member, receiver) => open(baseUrl, member, receiver, null),
+  connect: (baseUrl, member, group, receiver) => open(baseUrl, member, receiver, group.chatId, polychat),
+  connectIdle: (baseUrl, member, receiver) => open(baseUrl, member, receiver, null, polychat),
+};
+
+/** `bench/naive-reference-server.ts`: the same client; no token (the user is named in `auth`), `seq` on the wire. */
+export const naiveDriver: Driver = {
+  name: 'naive',
+  inlineSeq: true,
+  connect: (baseUrl, member, group, receiver) => open(baseUrl, member, receiver, group.chatId, naive),
+  connectIdle: (baseUrl, member, receiver) => open(baseUrl, member, receiver, null, naive),
 };

@@ -71,11 +71,12 @@ export const stompDriver: Driver = {
         ws.send(frame('CONNECT', { 'accept-version': '1.2,1.1,1.0', host: '127.0.0.1', 'heart-beat': '0,0', Authorization: `Bearer ${member.token}` }));
       });
       ws.on('message', (data: Buffer) => {
-        receiver.frame();
         const raw = data.toString();
-        // Fast path: a MESSAGE frame that is not a chat message (MESSAGE_DELIVERED ×9 per
-        // message, TYPING, USER_ONLINE …) is skipped without parsing its headers.
-        if (raw.startsWith('MESSAGE\n') && !raw.includes('"MESSAGE"') && raw.indexOf('\0') === raw.length - 1) return;
+        // One WebSocket message may carry several STOMP frames (a flush's MESSAGE_DELIVERED): count each.
+        for (let at = raw.indexOf('\0'); at >= 0; at = raw.indexOf('\0', at + 1)) receiver.frame();
+        // Fast path: MESSAGE frames none of which is a chat message (MESSAGE_DELIVERED ×9 per
+        // message, TYPING, USER_ONLINE …) are skipped without parsing their headers.
+        if (raw.startsWith('MESSAGE\n') && !raw.includes('"MESSAGE"')) return;
         for (const f of parseFrames(raw)) {
           switch (f.command) {
             case 'CONNECTED':

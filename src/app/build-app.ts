@@ -10,6 +10,7 @@ import { defaultCoreSettings } from '../core/core-settings.js';
 import { DiskFileStore } from '../files/disk-file-store.js';
 import { TokenService } from '../identity/token-service.js';
 import type { Broker } from '../ports/broker.js';
+import type { FileStore } from '../ports/file-store.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { PresenceStore } from '../ports/presence-store.js';
@@ -18,6 +19,7 @@ import type { Store } from '../ports/store.js';
 import { SessionRegistry } from '../realtime/session-registry.js';
 import { openPostgresStore } from '../storage/postgres/open-postgres-store.js';
 import { openSqliteStore } from '../storage/sqlite/open-sqlite-store.js';
+import { registerAsyncApi } from '../transports/asyncapi/asyncapi-routes.js';
 import type { Dialect } from '../transports/dialect.js';
 import { registerAuthRoutes } from '../transports/http/auth-routes.js';
 import { makeAuthenticate } from '../transports/http/authenticate.js';
@@ -69,7 +71,7 @@ async function openInfrastructure(config: Config, log: Logger): Promise<Infrastr
     const { openRedisInfrastructure } = await import('../bus/redis/open-redis-infrastructure.js');
     return openRedisInfrastructure({ url: config.redisUrl, prefix: config.redisPrefix, log });
   }
-  const broker = new MemoryBroker();
+  const broker = new MemoryBroker(log);
   const presence = new MemoryPresenceStore();
   return {
     broker,
@@ -83,23 +85,52 @@ async function openInfrastructure(config: Config, log: Logger): Promise<Infrastr
   };
 }
 
+/**
+ * Uploads on disk, or in an S3 bucket when S3_ENDPOINT is set. Either way `/uploads/<key>` on
+ * this server serves them; with S3_PUBLIC_URL the returned URLs point at the bucket instead.
+ * A bucket that does not exist stops the start (a typo); storage that refuses or cannot be
+ * reached only warns, since chat works without uploads and they answer 503 meanwhile.
+ */
+async function openFileStore(config: Config, log: Logger): Promise<FileStore> {
+  const serveUrl = `${config.publicUrl ?? ''}/uploads`;
+  const fileLog = log.child({ component: 'files' });
+  if (!config.s3) return new DiskFileStore(config.uploadDir, serveUrl, fileLog);
+  const { S3FileStore } = await import('../files/s3-file-store.js');
+  const files = new S3FileStore({ ...config.s3, serveUrl, log: fileLog });
+  const check = await files.checkBucket();
+  if (check === 'missing') {
+    files.close();
+    throw new ConfigError('S3_BUCKET', `bucket '${config.s3.bucket}' does not exist at S3_ENDPOINT`);
+  }
+  const where = { endpoint: new URL(config.s3.endpoint).origin, bucket: config.s3.bucket };
+  if (check === 'refused') log.warn(where, 'S3 refused the start check (credentials or bucket policy): uploads answer 503 if it refuses them too');
+  if (check === 'unreachable') log.warn(where, 'S3 not reachable at start: uploads answer 503 until it is');
+  return files;
+}
+
 /** The composition root: the only place that knows every implementation. Does not listen. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<ChatServer> {
   const pino = options.logger ?? createLogger(config.logLevel);
   const log = pino as unknown as Logger;
-  if (config.s3) throw new ConfigError('S3_ENDPOINT', 'S3 storage is not available in this version; unset it to store uploads in UPLOAD_DIR');
+  const files = await openFileStore(config, log);
 
-  const store = config.databaseUrl ? await openPostgresStore(config.databaseUrl) : await openSqliteStore(`${config.dataDir}/chat.db`);
+  let store: Store;
+  try {
+    store = config.databaseUrl ? await openPostgresStore(config.databaseUrl, { log: log.child({ component: 'storage' }) }) : await openSqliteStore(`${config.dataDir}/chat.db`);
+  } catch (err) {
+    files.close?.();
+    throw err;
+  }
   let infra: Infrastructure;
   try {
     infra = await openInfrastructure(config, log);
   } catch (err) {
+    files.close?.();
     await store.close();
     throw err;
   }
   const secret = await resolveJwtSecret(config.jwtSecret, store, config.dataDir, log);
   const tokens = new TokenService({ secret, issuer: config.jwtIssuer, audience: config.jwtAudience, jwksUrl: config.jwksUrl, ttlS: config.jwtTtlS });
-  const files = new DiskFileStore(config.uploadDir, `${config.publicUrl ?? ''}/uploads`);
   const core = createCore({
     store,
     broker: infra.broker,
@@ -173,6 +204,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerUserRoutes(app, core, authenticate);
   registerUploadRoutes(app, files);
   await registerWebRoutes(app);
+  registerAsyncApi(app, { publicUrl: config.publicUrl });
 
   const upgrades = new UpgradeRouter(config.handshakeTimeoutMs);
   const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, pingIntervalMs: config.wsPingIntervalMs });
@@ -204,6 +236,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         registry.stop();
         await infra.close();
         await store.close();
+        files.close?.();
       })();
       return closing;
     },

@@ -16,7 +16,7 @@ export interface Config {
   readonly rateLimitMessages: number;
   readonly rateLimitWindowS: number;
   readonly uploadDir: string;
-  readonly s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; publicUrl: string | null } | null;
+  readonly s3: { endpoint: string; region: string; bucket: string; accessKey: string; secretKey: string; publicUrl: string | null } | null;
   readonly maxUploadBytes: number;
   readonly maxBodyBytes: number;
   readonly maxFrameBytes: number;
@@ -95,10 +95,11 @@ export function loadConfig(env: Env): Config {
     };
     s3 = {
       endpoint: s3Endpoint,
+      region: str(env, 'S3_REGION') ?? 'us-east-1',
       bucket: need('S3_BUCKET'),
       accessKey: need('S3_ACCESS_KEY'),
       secretKey: need('S3_SECRET_KEY'),
-      publicUrl: url(env, 'S3_PUBLIC_URL', ['http:', 'https:']),
+      publicUrl: url(env, 'S3_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
     };
   }
 

@@ -13,8 +13,10 @@ export interface CoreSettings {
   readonly maxPageChats: number;
   /** Connections a user may open per `rateLimitWindowMs` (all dialects); 0 turns it off. */
   readonly rateLimitConnections: number;
-  /** How often delivered cursors are written (they are batched: one write per flush). */
+  /** How often noted deliveries are announced (`receipt.delivered`, batched per flush). */
   readonly receiptFlushMs: number;
+  /** How often moved delivered cursors are written to the store (one statement per write). */
+  readonly receiptPersistMs: number;
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -27,4 +29,5 @@ export const defaultCoreSettings: CoreSettings = {
   maxPageChats: 200,
   rateLimitConnections: 0,
   receiptFlushMs: 100,
+  receiptPersistMs: 2000,
 };

@@ -31,7 +31,7 @@ export function createCore(ports: CorePorts): ChatCore {
     members,
     users: new UserDirectory(ports.store, now),
     writer,
-    deliveries: new DeliveryTracker(ports.store, ports.broker, members, ports.settings.receiptFlushMs, ports.log),
+    deliveries: new DeliveryTracker(ports.store, ports.broker, members, ports.settings.receiptFlushMs, ports.settings.receiptPersistMs, ports.log),
     typing: new TypingTimers(ports.settings.typingTtlMs),
   };
   return new ChatCore(ctx);

@@ -6,7 +6,8 @@ export interface Page {
 }
 
 function nonNegativeInt(raw: unknown, name: string): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
+  // Only an absent value means the default: an empty `limit=` is a malformed number, not a request for the default page.
+  if (raw === undefined || raw === null) return undefined;
   const text = typeof raw === 'number' ? String(raw) : raw;
   if (typeof text !== 'string' || !/^\d{1,15}$/.test(text)) throw badRequest(`${name} must be a non-negative integer`);
   return Number(text);

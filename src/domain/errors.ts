@@ -44,3 +44,7 @@ export const notFound = (message: string): ChatError => new ChatError('not_found
 export const forbidden = (message: string): ChatError => new ChatError('forbidden', message);
 export const conflict = (message: string): ChatError => new ChatError('conflict', message);
 export const unauthorized = (message = 'Unauthorized'): ChatError => new ChatError('unauthorized', message);
+
+/** Seconds a client is told to wait (`Retry-After`) when a dependency is unavailable. */
+export const RETRY_AFTER_S = 5;
+export const unavailable = (message = 'The service is temporarily unavailable: retry in a few seconds'): ChatError => new ChatError('unavailable', message);

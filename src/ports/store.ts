@@ -76,10 +76,18 @@ export interface SearchQuery {
  *   text that was replaced (the index follows every change of `text` and `deleted_at`); best
  *   match first, then newest (id descending: ids grow in commit order).
  * - Conflicts raise `ChatError('conflict')`; unknown ids come back as `undefined`, not errors.
+ * - A database that cannot be reached (down, restarting, connection lost) raises
+ *   `ChatError('unavailable')`, which every dialect answers as retryable (REST 503 +
+ *   Retry-After); the outage is logged once when it starts and once when it ends.
  * Times are Unix milliseconds.
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * How many `appendMessages` calls may usefully run at once (the writer keeps that many lanes,
+   * each chat in one): 1 for an in-process engine with a single writer, more for a server.
+   */
+  readonly writeConcurrency: number;
 
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -130,5 +138,7 @@ export interface Store {
 
   /** Moves cursors forward; returns only the entries that moved. */
   advanceDelivered(entries: readonly ReceiptAdvance[]): Promise<ReceiptAdvanced[]>;
+  /** The stored delivered cursors of those (chat, user) pairs that are current members. */
+  deliveredCursors(keys: readonly { readonly chatId: number; readonly userId: string }[]): Promise<ReceiptAdvance[]>;
   advanceRead(entry: ReceiptAdvance): Promise<ReceiptAdvanced | undefined>;
 }

@@ -155,6 +155,19 @@ describe.each(implementations)('Broker conformance: $name', (impl) => {
     expect(numbers(dropped)).toEqual([1]);
   });
 
+  it('keeps delivering to the other handlers and later events when a handler throws', async () => {
+    const broker = await cluster().open();
+    const kept: DomainEvent[] = [];
+    broker.subscribe(() => {
+      throw new Error('handler bug');
+    });
+    broker.subscribe((e) => kept.push(e));
+    broker.publish(event(1));
+    broker.publish(event(2));
+    await waitFor(() => kept.length === 2, 5000, 'both events');
+    expect(numbers(kept)).toEqual([1, 2]);
+  });
+
   it('answers ping while up', async () => {
     const broker = await cluster().open();
     await expect(broker.ping()).resolves.toBeUndefined();

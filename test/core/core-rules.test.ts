@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../src/domain/events.js';
 import { backends } from '../support/backends.js';
 import { registerUser, startServer, type TestServer, type TestUser } from '../support/test-server.js';
-import { waitFor } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const PNG = Buffer.from(
   '89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
@@ -139,7 +139,13 @@ describe.each(backends)('core rules on %s', (backend) => {
     await core().history(member.id, chat.id, { limit: 10, offset: 0 });
     const receipt = await waitFor(() => events.slice(before).find((e) => e.type === 'receipt.delivered' && e.chatId === chat.id));
     expect(receipt.type === 'receipt.delivered' && receipt.entries).toEqual([{ userId: member.id, messageId: m.id, seq: m.seq }]);
-    expect((await t.server.store.getMember(chat.id, member.id))?.deliveredSeq).toBe(m.seq);
+    // The cursor is written in bulk, within receiptPersistMs (2 s) of the announcement.
+    await waitFor(async () => (await t.server.store.getMember(chat.id, member.id))?.deliveredSeq === m.seq, 5000, 'the stored delivered cursor');
+    // A second read of the same page is not announced again.
+    const again = events.length;
+    await core().history(member.id, chat.id, { limit: 10, offset: 0 });
+    await sleep(300);
+    expect(events.slice(again).filter((e) => e.type === 'receipt.delivered')).toEqual([]);
   });
 
   it('accepts images by content and refuses other files and oversize ones', async () => {

@@ -49,15 +49,6 @@ interface Target {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const sameId = (raw: unknown, id: number): boolean => (typeof raw === 'number' || typeof raw === 'string') && /^[1-9]\d{0,14}$/.test(String(raw)) && Number(raw) === id;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const validUtf8 = (b: Buffer): boolean => {
-  try {
-    utf8.decode(b);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const decodable = (s: string): boolean => {
   try {
     decodeURIComponent(s);
@@ -107,8 +98,8 @@ const hub: Target = {
   // Read receipts (`read` events, where the server sends them) come through the bus and may trail the probe.
   isOtherReply: (f, _p, w) => f?.type === 'read' && f.data?.conversation_id === String(w.sink) && f.data.user_id === w.fuzzer.id && typeof f.data.read_seq === 'number',
   quietOk: (p, w) => isObj(p.parsed) && isObj(p.parsed['data']) && sameId(p.parsed['data']['conversation_id'], w.sink) && (p.parsed['type'] === 'read' || (p.parsed['type'] === 'typing' && typeof p.parsed['data']['is_typing'] === 'boolean')),
-  // Binary frames holding UTF-8 are read as text; others are 1007. Over the frame limit: 1009.
-  closeOk: (p, code) => (code === 1007 && p.binary && !validUtf8(p.data as Buffer)) || (code === 1009 && Buffer.byteLength(p.data) > 4096),
+  // Binary frames holding UTF-8 are read as text; others get an error event. Over the frame limit: 1009.
+  closeOk: (p, code) => code === 1009 && Buffer.byteLength(p.data) > 4096,
   storeOk: (p) => isObj(p.parsed) && p.parsed['type'] === 'message',
 };
 

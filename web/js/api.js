@@ -56,7 +56,7 @@ export const api = {
   chats: () => request('GET', '/api/chats'),
   chat: (chatId) => request('GET', `/api/chats/${enc(chatId)}`),
   messages: (chatId, limit, offset) => request('GET', `/api/chats/${enc(chatId)}/messages?limit=${limit}&offset=${offset}`),
-  send: (chatId, text) => request('POST', `/api/chats/${enc(chatId)}/messages`, { content: text }),
+  send: (chatId, text, clientMessageId) => request('POST', `/api/chats/${enc(chatId)}/messages`, { content: text, clientMessageId }),
   markRead: (chatId) => request('POST', `/api/chats/${enc(chatId)}/messages/read`),
   openPrivate: (userId) => request('POST', `/api/chats/personal/${enc(userId)}`),
   createGroup: (name, participantIds) => request('POST', '/api/chats', { type: 'group', name, participantIds }),

@@ -1,10 +1,10 @@
 // Chats and history: the list, paging, catch-up after a reconnect, read cursors, people.
 import { api, ApiError } from './api.js';
-import { stopTyping } from './composer.js';
+import { loadDraft, resendPending, stopTyping } from './composer.js';
 import { normalizeMessage } from './format.js';
 import { addMessages, lastSeq, noteRead, peerOf, state, upsertChat } from './state.js';
 import { $, errorText, openChatVisible, renderAll, runtime, setConnStatus, toast } from './ui.js';
-import { renderChat, renderHeader, renderList, renderMessages, renderNoChat } from './views.js';
+import { renderChat, renderHeader, renderList, renderMessages, renderNoChat, view } from './views.js';
 
 const PAGE = 50;
 let syncing = null;
@@ -66,9 +66,8 @@ export async function refreshChats() {
   }
   const people = [...state.chats.values()].flatMap((c) => c.participants.map((p) => p.userId));
   learnUsers(people);
-  const open = state.openId && state.chats.get(state.openId);
-  if (open && needsRead(open) && openChatVisible()) markRead(open);
   renderAll();
+  maybeMarkRead();
 }
 
 let refreshQueued = null;
@@ -108,7 +107,7 @@ async function loadInitial(chat) {
   learnUsers(page.map((m) => m.senderId));
 }
 
-export async function loadOlder(chat) {
+export async function loadOlder(chat, { render = true } = {}) {
   if (!chat.loaded || !chat.hasMore || chat.loadingOlder) return;
   chat.loadingOlder = true;
   try {
@@ -117,7 +116,7 @@ export async function loadOlder(chat) {
     addMessages(chat, page);
     chat.hasMore = page.length === PAGE;
     learnUsers(page.map((m) => m.senderId));
-    if (state.openId === chat.id) renderMessages(chat);
+    if (render && state.openId === chat.id) renderMessages(chat);
   } catch (err) {
     toast(errorText(err));
   } finally {
@@ -141,15 +140,16 @@ export function sync() {
       await refreshChats();
       for (const chat of state.chats.values()) {
         if (chat.loaded) await catchUp(chat);
-        // Sends that never came back while the socket was down are marked for a retry.
-        for (const p of chat.pending) if (!p.failed && p.at < started) p.failed = 'connection lost';
       }
+      // Sends that never came back while we were away go again, by themselves, with the same
+      // client id: the server stores each once, however often it hears it.
+      resendPending(started);
       const open = state.openId && state.chats.get(state.openId);
       const people = [...state.chats.values()].map(peerOf).filter(Boolean);
       if (open && open.type === 'group') people.push(...open.participants.map((p) => p.userId));
       await loadPresence(people);
-      if (open && openChatVisible() && needsRead(open)) markRead(open);
       renderAll();
+      maybeMarkRead();
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) setConnStatus('Offline — retrying…');
     } finally {
@@ -166,30 +166,73 @@ export function sync() {
 export async function openChat(id, { focus = true } = {}) {
   const chat = state.chats.get(id);
   if (!chat) return;
-  if (state.openId && state.openId !== id) stopTyping();
+  const previous = state.openId && state.chats.get(state.openId);
+  if (previous && previous !== chat) {
+    stopTyping();
+    leaveChat(previous);
+  }
+  const switched = state.openId !== id;
   state.openId = id;
   $('app-view').dataset.pane = 'chat';
   if (location.hash !== `#/chat/${id}`) history.replaceState(null, '', `#/chat/${id}`);
+  if (switched) {
+    loadDraft(chat);
+    chat.divider = dividerOf(chat);
+  }
   renderList();
-  renderChat(chat, { forceBottom: true });
+  renderChat(chat, { position: 'open' });
   if (focus) $('composer-text').focus();
+  // Until it is placed (at the first unread), a render meanwhile may show the bottom: no read mark.
+  opening = chat;
   try {
     if (!chat.loaded) await loadInitial(chat);
     else await catchUp(chat);
+    if (state.openId !== id) return;
+    chat.divider ??= dividerOf(chat);
+    await loadToDivider(chat);
   } catch (err) {
     toast(errorText(err));
+  } finally {
+    if (opening === chat) opening = null;
   }
   if (state.openId !== id) return;
   if (chat.type === 'group') loadPresence(chat.participants.map((p) => p.userId)).then(() => state.openId === id && renderHeader(chat));
-  renderChat(chat, { forceBottom: true });
-  if (openChatVisible() && needsRead(chat)) markRead(chat);
+  renderChat(chat, { position: 'open' });
+  maybeMarkRead();
+}
+
+/** Loads older pages until the first unread message is held (at most a few pages), to open there. */
+async function loadToDivider(chat) {
+  for (let i = 0; i < 4 && chat.divider !== null && chat.hasMore; i += 1) {
+    const oldest = chat.messages[0]?.seq ?? null;
+    if (oldest !== null && oldest <= chat.divider + 1) return;
+    const before = chat.messages.length;
+    await loadOlder(chat, { render: false });
+    if (chat.messages.length === before) return;
+  }
+}
+
+/** The "New messages" line goes after our read cursor when something by others is past it. */
+function dividerOf(chat) {
+  const mine = chat.readSeqs.get(state.me.id) ?? 0;
+  return chat.messages.some((m) => m.seq !== null && m.seq > mine && m.senderId !== state.me.id) ? mine : null;
+}
+
+/** Leaving a chat: what was new has been seen (or skipped), so its divider goes. */
+function leaveChat(chat) {
+  chat.divider = null;
+  chat.newBelow = 0;
 }
 
 export function closeChat() {
   stopTyping();
+  const chat = state.openId && state.chats.get(state.openId);
+  if (chat) leaveChat(chat);
   state.openId = null;
+  view.chatId = null;
   $('app-view').dataset.pane = 'list';
   history.replaceState(null, '', '#/');
+  loadDraft(null);
   renderNoChat();
   renderList();
 }
@@ -209,10 +252,29 @@ export function markRead(chat) {
   renderList();
 }
 
+/**
+ * Whether the reader can see the newest message: the page is visible and focused, the chat
+ * pane is shown, and the last message is inside the scroller's view. The server's read cursor
+ * moves to the newest message, so only then may it move.
+ */
+function newestSeen() {
+  if (!openChatVisible() || !document.hasFocus()) return false;
+  const scroller = $('scroller');
+  const messages = $('messages').querySelectorAll('.msg:not(.pending)');
+  const last = messages[messages.length - 1];
+  if (!last) return true;
+  const box = scroller.getBoundingClientRect();
+  const rect = last.getBoundingClientRect();
+  return rect.top < box.bottom - 8 && rect.bottom > box.top;
+}
+
 let readTimer = null;
-export function markReadSoon(chat) {
+let opening = null;
+/** Marks the open chat read if there is something to mark and the reader sees the newest message. */
+export function maybeMarkRead() {
   clearTimeout(readTimer);
   readTimer = setTimeout(() => {
-    if (state.openId === chat.id && openChatVisible()) markRead(chat);
-  }, 200);
+    const chat = state.openId && state.chats.get(state.openId);
+    if (chat && chat !== opening && chat.loaded && needsRead(chat) && newestSeen()) markRead(chat);
+  }, 150);
 }

@@ -1,6 +1,8 @@
-// The composer: sending (over the socket, or REST when it is down) and the typing signal.
+// The composer: sending (over the socket, or REST when it is down), resending what never came
+// back, the draft of each chat, and the typing signal.
 import { api } from './api.js';
-import { codePoints, normalizeMessage } from './format.js';
+import { getDraft, setDraft } from './drafts.js';
+import { codePoints, normalizeMessage, randomId } from './format.js';
 import { addMessages, bump, state } from './state.js';
 import { $, errorText, renderAll, renderOpen, runtime, toast } from './ui.js';
 
@@ -28,27 +30,50 @@ export function stopTyping() {
   typingSentAt = 0;
 }
 
+/** Puts the draft of `chat` (or nothing, with no chat open) into the composer. */
+export function loadDraft(chat) {
+  const input = $('composer-text');
+  input.value = chat && state.me ? getDraft(state.me.id, chat.id) : '';
+  autosize();
+}
+
+/** Keeps what is typed as the open chat's draft. */
+export function saveDraft() {
+  if (state.openId && state.me) setDraft(state.me.id, state.openId, $('composer-text').value);
+}
+
 let tempCounter = 0;
+/**
+ * Sends a message, or sends a pending one again. Every send of one message carries the same
+ * client id, so the server stores it once even when it heard an earlier attempt.
+ */
 export async function sendText(chat, text, existing) {
-  const pending = existing ?? { tempId: `t${++tempCounter}`, text, at: Date.now(), failed: null };
+  const pending = existing ?? { tempId: `t${++tempCounter}`, clientMsgId: randomId(), text, at: Date.now(), failed: null };
   pending.failed = null;
   pending.at = Date.now();
   if (!existing) chat.pending.push(pending);
-  if (runtime.live?.send('message', { conversation_id: chat.id, body: text })) {
+  if (runtime.live?.send('message', { conversation_id: chat.id, body: text, client_msg_id: pending.clientMsgId })) {
     // The socket echoes it to every device of ours; that echo replaces the pending bubble.
-    renderOpen({ forceBottom: true });
+    renderOpen({ position: 'bottom' });
     return;
   }
-  renderOpen({ forceBottom: true });
+  renderOpen({ position: 'bottom' });
   try {
-    const sent = normalizeMessage(await api.send(chat.id, text), chat.id);
+    const sent = normalizeMessage(await api.send(chat.id, text, pending.clientMsgId), chat.id);
     addMessages(chat, [sent]);
     chat.pending = chat.pending.filter((p) => p !== pending);
     bump(chat, sent.at);
   } catch (err) {
-    pending.failed = errorText(err);
+    pending.failed = navigator.onLine ? errorText(err) : 'offline, will send when back online';
   }
   renderAll();
+}
+
+/** After a reconnect: every send started before it and not yet confirmed goes again. */
+export function resendPending(before) {
+  for (const chat of state.chats.values()) {
+    for (const p of chat.pending) if (p.at < before) sendText(chat, p.text, p);
+  }
 }
 
 export function submitComposer(event) {
@@ -63,6 +88,7 @@ export function submitComposer(event) {
   }
   stopTyping();
   input.value = '';
+  saveDraft();
   autosize();
   sendText(chat, text);
 }

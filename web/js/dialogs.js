@@ -1,7 +1,7 @@
 // The dialogs: start a private chat, create a group, members (add, remove, leave, picture).
 import { api, ApiError } from './api.js';
 import { closeChat, learnUsers, loadPresence, openChat } from './chats.js';
-import { bump, state, upsertChat } from './state.js';
+import { bump, noteSystem, state, upsertChat } from './state.js';
 import { $, errorText, formError, renderAll, toast } from './ui.js';
 import { renderMembers } from './views.js';
 
@@ -112,8 +112,12 @@ export async function uploadAvatar(event) {
   const file = form.elements.avatar.files?.[0];
   const chat = state.openId && state.chats.get(state.openId);
   if (!file || !chat) return;
+  // A good upload after a refused one must not leave the old error standing.
+  formError($('members-dialog'), '');
   try {
     const { avatarUrl } = await api.uploadAvatar(chat.id, file);
+    // The live `conversation_updated` may have told us first; one system line either way.
+    if (chat.avatarUrl !== avatarUrl) noteSystem(chat, { kind: 'picture', actorId: state.me.id });
     chat.avatarUrl = avatarUrl;
     form.reset();
     renderAll();

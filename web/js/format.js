@@ -11,6 +11,7 @@ export function normalizeMessage(raw, chatIdHint) {
     text: String(raw.content ?? raw.body ?? ''),
     at: Number.isFinite(at) ? at : Date.now(),
     seq: typeof raw.seq === 'number' ? raw.seq : null,
+    clientMsgId: String(raw.clientMessageId ?? raw.client_msg_id ?? '') || null,
   };
 }
 
@@ -62,4 +63,66 @@ export function lastSeen(ms) {
 /** Code points, as the server counts text length. */
 export function codePoints(text) {
   return [...text].length;
+}
+
+/** "1 member", "3 members". */
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The local calendar day of a time, as a key for date separators. */
+export function dayKey(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+const longDateFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+const yearDateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+
+/** "Today", "Yesterday", "Monday, 30 November", or with the year when it is not this year. */
+export function dayLabel(ms) {
+  const d = new Date(ms);
+  const today = new Date();
+  if (dayKey(ms) === dayKey(today.getTime())) return 'Today';
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayKey(ms) === dayKey(yesterday.getTime())) return 'Yesterday';
+  return d.getFullYear() === today.getFullYear() ? longDateFmt.format(d) : yearDateFmt.format(d);
+}
+
+// http(s) links only: anything else (javascript:, data:) stays plain text.
+const LINK = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING = /[.,;:!?)\]}'"»]+$/;
+
+/**
+ * Splits text into plain parts and links: `[{text}, {text, href}, …]`. Trailing punctuation
+ * stays outside the link ("see https://x.org." links https://x.org).
+ */
+export function linkParts(text) {
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(LINK)) {
+    let url = match[0];
+    const trail = TRAILING.exec(url)?.[0] ?? '';
+    // Keep a closing bracket that closes one inside the URL (Wikipedia-style links).
+    if (trail && !(trail.startsWith(')') && url.includes('('))) url = url.slice(0, url.length - trail.length);
+    let href;
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') continue;
+      href = parsed.href;
+    } catch {
+      continue;
+    }
+    if (match.index > last) parts.push({ text: text.slice(last, match.index) });
+    parts.push({ text: url, href });
+    last = match.index + url.length;
+  }
+  if (last < text.length) parts.push({ text: text.slice(last) });
+  return parts;
+}
+
+/** A random id for an outgoing message, so a resend is recognised (works without a secure context). */
+export function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

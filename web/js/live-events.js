@@ -1,9 +1,11 @@
-// Live events from the hub socket: message, typing, presence, read, error.
-import { learnUsers, markReadSoon, scheduleRefresh } from './chats.js';
+// Live events from the hub socket: message, typing, presence, read, chat and membership
+// changes, error.
+import { closeChat, learnUsers, maybeMarkRead, scheduleRefresh } from './chats.js';
 import { normalizeMessage } from './format.js';
-import { addMessages, bump, noteRead, state } from './state.js';
-import { openChatVisible, renderOpen, toast } from './ui.js';
-import { renderHeader, renderList, renderMessages, renderTyping } from './views.js';
+import { notifyMessage } from './notify.js';
+import { addMessages, bump, noteRead, noteSystem, state } from './state.js';
+import { $, openChatVisible, renderAll, renderOpen, toast } from './ui.js';
+import { chatTitle, renderHeader, renderList, renderMembers, renderMessages, renderTyping, systemText, view } from './views.js';
 
 const TYPING_SHOW_MS = 7000;
 
@@ -14,25 +16,32 @@ export function onFrame(frame) {
       const m = normalizeMessage(data);
       const chat = state.chats.get(m.chatId);
       if (!chat) return scheduleRefresh();
-      const isNew = !chat.ids.has(m.id);
-      if (chat.loaded) addMessages(chat, [m]);
-      else if (isNew) {
-        const lm = chat.lastMessage;
-        if (!lm || lm.id !== m.id) chat.lastMessage = { id: m.id, text: m.text, senderId: m.senderId, at: m.at, seq: m.seq };
+      // New unless held already, or the list (refreshed meanwhile) already counted it.
+      const lm = chat.lastMessage;
+      const isNew = !chat.ids.has(m.id) && !(lm && (lm.id === m.id || (m.seq !== null && lm.seq !== null && lm.seq >= m.seq)));
+      const added = chat.loaded && addMessages(chat, [m]).length > 0;
+      if (!chat.loaded && isNew) chat.lastMessage = { id: m.id, text: m.text, senderId: m.senderId, at: m.at, seq: m.seq };
+      if (!isNew) {
+        if (added && state.openId === chat.id) renderMessages(chat);
+        break;
       }
-      if (!isNew) break;
       bump(chat, m.at);
       if (m.senderId !== state.me.id) {
         clearTyping(chat, m.senderId);
         learnUsers([m.senderId]);
-        if (state.openId === chat.id && openChatVisible()) markReadSoon(chat);
-        else chat.unreadCount += 1;
+        // Unread until the reader sees it (maybeMarkRead marks it then). Followed live in the
+        // focused open chat, it is seen at once: no badge to flash in the meantime.
+        const open = state.openId === chat.id;
+        if (!(open && view.stick && openChatVisible() && document.hasFocus())) chat.unreadCount += 1;
+        if (open && !view.stick) chat.newBelow += 1;
+        notifyMessage(chat, m);
       } else {
         // Read on another device, or just written here: nothing of ours is unread before it.
         chat.unreadCount = 0;
       }
       renderList();
       if (state.openId === chat.id) renderMessages(chat);
+      maybeMarkRead();
       break;
     }
     case 'typing': {
@@ -68,6 +77,13 @@ export function onFrame(frame) {
       if (state.openId === chat.id) renderMessages(chat);
       break;
     }
+    case 'conversation_created':
+    case 'conversation_updated':
+    case 'conversation_deleted':
+    case 'members_added':
+    case 'members_removed':
+      onChatChange(frame.type, data);
+      break;
     case 'error': {
       const message = String(data.error ?? 'Error');
       const chat = state.openId && state.chats.get(state.openId);
@@ -87,4 +103,58 @@ export function clearTyping(chat, userId, render = true) {
   if (!chat.typing.delete(userId) || !render) return;
   renderList();
   if (state.openId === chat.id) renderTyping(chat);
+}
+
+/** A chat or membership change made anywhere (this tab included): applied at once, and told. */
+function onChatChange(type, data) {
+  const chatId = String(data.conversation_id);
+  const chat = state.chats.get(chatId);
+  const actorId = String(data.actor_id ?? '');
+  const userIds = Array.isArray(data.user_ids) ? data.user_ids.map(String) : [];
+  if (!chat) {
+    // New to us (created, or we were added): the list has what we need to show it.
+    if (type === 'conversation_created' || type === 'members_added') scheduleRefresh();
+    return;
+  }
+  const wasOpen = state.openId === chatId;
+  const gone = type === 'conversation_deleted' || (type === 'members_removed' && userIds.includes(state.me.id));
+  if (gone) {
+    const title = chatTitle(chat);
+    state.chats.delete(chatId);
+    if (wasOpen) {
+      $('members-dialog').close();
+      closeChat();
+    }
+    renderList();
+    if (actorId !== state.me.id) {
+      const entry = { kind: 'removed', actorId, userIds: [state.me.id] };
+      toast(type === 'conversation_deleted' ? `“${title}” was deleted` : `${systemText(entry).replace(/ You$/, ' you')} from “${title}”`);
+    }
+    return;
+  }
+  learnUsers([actorId, ...userIds]);
+  switch (type) {
+    case 'conversation_updated': {
+      const name = data.name ?? null;
+      const avatarUrl = data.avatar_url ?? null;
+      if (chat.type === 'group' && name !== chat.name) noteSystem(chat, { kind: 'renamed', actorId, name });
+      if (avatarUrl !== chat.avatarUrl) noteSystem(chat, { kind: 'picture', actorId });
+      if (chat.type === 'group') chat.name = name;
+      chat.avatarUrl = avatarUrl;
+      break;
+    }
+    case 'members_added':
+      for (const id of userIds) if (!chat.participants.some((p) => p.userId === id)) chat.participants.push({ userId: id, role: 'member' });
+      noteSystem(chat, { kind: 'added', actorId, userIds });
+      break;
+    case 'members_removed':
+      chat.participants = chat.participants.filter((p) => !userIds.includes(p.userId));
+      for (const id of userIds) chat.readSeqs.delete(id);
+      noteSystem(chat, { kind: 'removed', actorId, userIds });
+      break;
+    default:
+      break;
+  }
+  renderAll();
+  if (wasOpen && $('members-dialog').open) renderMembers(chat);
 }

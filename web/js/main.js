@@ -1,14 +1,16 @@
 // The entry point: sign-in and sign-out, the live socket's lifecycle, and wiring the page.
 import { api, onUnauthorized } from './api.js';
-import { closeChat, loadOlder, loadPresence, needsRead, markRead, openChat, refreshChats, sync } from './chats.js';
-import { autosize, noteTyping, sendText, stopTyping, submitComposer } from './composer.js';
+import { closeChat, loadOlder, loadPresence, maybeMarkRead, openChat, refreshChats, sync } from './chats.js';
+import { autosize, noteTyping, saveDraft, sendText, stopTyping, submitComposer } from './composer.js';
+import { clearDrafts } from './drafts.js';
+import { askForNotifications, canAskForNotifications, onNotificationClick } from './notify.js';
 import { addMember, changeMembers, createGroup, openDialog, showMembers, startPrivateChat, uploadAvatar } from './dialogs.js';
 import { Live } from './live.js';
 import { clearTyping, onFrame } from './live-events.js';
-import { clearSession, getSession, saveSession } from './session.js';
-import { peerOf, resetState, state } from './state.js';
-import { $, errorText, formError, openChatVisible, renderAll, runtime, setConnStatus, toast } from './ui.js';
-import { fillAvatar, renderNoChat } from './views.js';
+import { clearSession, getSession, onSessionChangedElsewhere, saveSession } from './session.js';
+import { nameOf, peerOf, resetState, state } from './state.js';
+import { $, errorText, formError, OFFLINE_TEXT, renderAll, runtime, setConnStatus, toast } from './ui.js';
+import { atBottom, fillAvatar, renderJump, renderNoChat, renderTitle, scrollToBottom, view } from './views.js';
 
 const LIST_REFRESH_MS = 20000;
 
@@ -26,7 +28,8 @@ async function enterApp(session) {
   const myName = session.user.name || session.user.username || session.user.id;
   $('me-name').textContent = myName;
   fillAvatar($('me-avatar'), myName, session.user.id, null);
-  document.title = `polychat — ${myName}`;
+  renderTitle();
+  $('enable-notifications').hidden = !canAskForNotifications();
   renderNoChat();
   const live = new Live(() => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws?token=${encodeURIComponent(getSession()?.token ?? '')}`);
   live.addEventListener('frame', (e) => onFrame(e.detail));
@@ -61,12 +64,15 @@ async function enterApp(session) {
   }, LIST_REFRESH_MS);
 }
 
-function signOut() {
+function signOut({ here = true } = {}) {
+  // Logging out here forgets this account's drafts; a sign-out seen from another tab already did.
+  if (here && state.me) clearDrafts(state.me.id);
   runtime.live?.stop();
   runtime.live = null;
   clearInterval(runtime.listTimer);
-  clearSession();
+  if (here) clearSession();
   resetState();
+  view.chatId = null;
   history.replaceState(null, '', '#/');
   $('composer-text').value = '';
   showAuth();
@@ -126,7 +132,16 @@ function wire() {
     e.preventDefault();
     submitAuth(e.currentTarget, api.register);
   });
-  $('logout').addEventListener('click', signOut);
+  $('logout').addEventListener('click', () => signOut());
+  onSessionChangedElsewhere((session) => {
+    if (state.me && (!session || session.user.id !== state.me.id)) signOut({ here: false });
+    else if (!state.me && session) enterApp(session);
+  });
+  $('enable-notifications').addEventListener('click', async () => {
+    await askForNotifications();
+    $('enable-notifications').hidden = !canAskForNotifications();
+  });
+  onNotificationClick((id) => openChat(id));
 
   $('chat-list').addEventListener('click', (e) => {
     const button = e.target.closest('[data-chat-id]');
@@ -142,7 +157,8 @@ function wire() {
   $('avatar-form').addEventListener('submit', uploadAvatar);
   $('member-list').addEventListener('click', (e) => {
     const remove = e.target.closest('[data-remove]');
-    if (remove) changeMembers('remove', remove.dataset.remove);
+    const chat = state.openId && state.chats.get(state.openId);
+    if (remove && chat && confirm(`Remove ${nameOf(remove.dataset.remove)} from “${chat.name ?? 'the group'}”?`)) changeMembers('remove', remove.dataset.remove);
     if (e.target.closest('[data-leave]') && confirm('Leave this group?')) changeMembers('remove', state.me.id);
   });
   document.querySelectorAll('dialog [data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
@@ -155,6 +171,7 @@ function wire() {
   });
   input.addEventListener('input', () => {
     autosize();
+    saveDraft();
     noteTyping();
   });
   input.addEventListener('blur', stopTyping);
@@ -168,14 +185,42 @@ function wire() {
     const chat = state.openId && state.chats.get(state.openId);
     if (chat) loadOlder(chat);
   });
-  $('scroller').addEventListener('scroll', () => {
+  const scroller = $('scroller');
+  scroller.addEventListener('scroll', () => {
     const chat = state.openId && state.chats.get(state.openId);
-    if (chat && $('scroller').scrollTop < 80) loadOlder(chat);
+    if (!chat) return;
+    view.stick = atBottom();
+    if (view.stick) chat.newBelow = 0;
+    renderJump(chat);
+    maybeMarkRead();
+    if (scroller.scrollTop < 80) loadOlder(chat);
   });
-  document.addEventListener('visibilitychange', () => {
+  $('jump-new').addEventListener('click', () => {
     const chat = state.openId && state.chats.get(state.openId);
-    if (chat && needsRead(chat) && openChatVisible()) markRead(chat);
+    scrollToBottom();
+    if (chat) {
+      chat.newBelow = 0;
+      renderJump(chat);
+    }
+    maybeMarkRead();
+  });
+  // The composer growing or the window narrowing shrinks the view from below: the newest
+  // message stays in sight when the reader was following it.
+  const follow = new ResizeObserver(() => {
+    if (view.stick && state.openId) scroller.scrollTop = scroller.scrollHeight;
+  });
+  follow.observe(scroller);
+  follow.observe($('messages'));
+  document.addEventListener('visibilitychange', () => {
+    maybeMarkRead();
     if (document.visibilityState === 'visible' && runtime.live) refreshChats().catch(() => {});
+  });
+  window.addEventListener('focus', maybeMarkRead);
+  window.addEventListener('offline', () => setConnStatus(OFFLINE_TEXT));
+  window.addEventListener('online', () => {
+    setConnStatus(state.connected ? null : 'Connection lost — reconnecting…');
+    // The socket may have outlived the outage: catch up and resend what may not have gone out.
+    if (state.connected) sync();
   });
   window.addEventListener('hashchange', () => {
     const id = /^#\/chat\/(\d+)$/.exec(location.hash)?.[1];

@@ -33,7 +33,11 @@ export const state = {
  * @property {boolean} hasMore older messages exist on the server
  * @property {Map<string, number>} readSeqs read cursor per member
  * @property {Map<string, number>} typing user id -> expiry timer
- * @property {{tempId: string, text: string, at: number, failed: string|null}[]} pending sends not yet echoed
+ * @property {{tempId: string, clientMsgId: string, text: string, at: number, failed: string|null}[]} pending sends not yet echoed
+ * @property {{key: string, afterSeq: number, at: number, actorId: string, kind: string, userIds: string[], name?: string|null}[]} system
+ *   changes seen live in this chat ("Alice removed Bob"), placed after the message with `afterSeq`
+ * @property {number|null} divider the "New messages" line goes after this seq (null: none)
+ * @property {number} newBelow messages that arrived below the reader's view (the "↓ N new" button)
  */
 
 /** Creates or refreshes a chat from a `stomp` REST chat object, keeping what was loaded locally. */
@@ -57,6 +61,9 @@ export function upsertChat(raw) {
       readSeqs: new Map(),
       typing: new Map(),
       pending: [],
+      system: [],
+      divider: null,
+      newBelow: 0,
     };
     state.chats.set(id, chat);
   }
@@ -136,9 +143,10 @@ export function lastSeq(chat) {
   return seq;
 }
 
-/** Our own echoed message replaces the oldest pending send with the same text. */
+/** Our own echoed message replaces its pending send (by client id, else the oldest with its text). */
 function resolvePending(chat, m) {
-  const i = chat.pending.findIndex((p) => p.text === m.text);
+  let i = m.clientMsgId ? chat.pending.findIndex((p) => p.clientMsgId === m.clientMsgId) : -1;
+  if (i < 0) i = chat.pending.findIndex((p) => p.text === m.text);
   if (i >= 0) chat.pending.splice(i, 1);
 }
 
@@ -159,6 +167,18 @@ export function readState(chat, m) {
   const others = chat.participants.filter((p) => p.userId !== state.me?.id);
   const readers = others.filter((p) => (chat.readSeqs.get(p.userId) ?? 0) >= m.seq).length;
   return { read: chat.type === 'private' ? others.length > 0 && readers === others.length : readers > 0, readers, others: others.length };
+}
+
+/** Total unread messages over every chat (the tab title shows it). */
+export function totalUnread() {
+  let n = 0;
+  for (const chat of state.chats.values()) n += chat.unreadCount;
+  return n;
+}
+
+/** Records a live chat change as a system line in the chat. */
+export function noteSystem(chat, entry) {
+  chat.system.push({ key: `s${chat.system.length}:${Date.now()}`, afterSeq: Math.max(lastSeq(chat), chat.lastMessage?.seq ?? 0), at: Date.now(), userIds: [], ...entry });
 }
 
 export function nameOf(userId) {

@@ -30,7 +30,11 @@ export function openChatVisible() {
   return !narrow || $('app-view').dataset.pane === 'chat';
 }
 
+export const OFFLINE_TEXT = 'You are offline — messages will be sent when you are back online';
+
+/** The connection banner; being offline (as the browser knows it) outranks every other state. */
 export function setConnStatus(text) {
+  if (!navigator.onLine) text = OFFLINE_TEXT;
   const node = $('conn-status');
   node.textContent = text ?? '';
   node.hidden = !text;

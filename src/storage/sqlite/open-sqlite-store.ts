@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { KyselyStore } from '../sql/kysely-store.js';
 import { migrate } from '../sql/migrate.js';
+import { SqliteHotPath } from './sqlite-hot-path.js';
 import type { Tables } from '../sql/tables.js';
 
 /**
@@ -19,7 +20,7 @@ export async function openSqliteStore(file: string): Promise<KyselyStore> {
   database.pragma('busy_timeout = 5000');
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrate(db as unknown as Kysely<unknown>, 'sqlite');
-  return new KyselyStore('sqlite', db);
+  return new KyselyStore('sqlite', db, new SqliteHotPath(database, db));
 }
 
 const STATEMENT_CACHE = 256;

@@ -44,8 +44,13 @@ export function channelsUpgradeHandler(ctx: DialectContext) {
     try {
       verdict = await admit(ctx, req, params['chat_id'] ?? '');
     } catch (err) {
-      ctx.log.error({ path: redactUrl(req.url), err: (err as Error).message }, 'connection setup failed');
-      verdict = { ok: false, close: ChannelsClose.internal };
+      if (isChatError(err) && err.code === 'unavailable') {
+        // Logged once where the outage was detected; the client is told to retry.
+        verdict = { ok: false, close: ChannelsClose.unavailable };
+      } else {
+        ctx.log.error({ path: redactUrl(req.url), err: (err as Error).message }, 'connection setup failed');
+        verdict = { ok: false, close: ChannelsClose.internal };
+      }
     }
     // The peer gave up while we were checking: ws would never call back on a dead socket.
     if (socket.destroyed || !socket.writable) return;

@@ -23,8 +23,10 @@ export function channelsFailure(err: unknown): ChannelsFailure {
     case 'rate_limited':
       return { kind: 'error', message: 'Rate limit exceeded', technical: false };
     case 'internal':
-    case 'unavailable':
       return { kind: 'error', message: err.message, technical: true };
+    case 'unavailable':
+      // Retryable, and already logged once where the outage was detected: not a per-frame error line.
+      return { kind: 'error', message: err.message, technical: false };
     default:
       if (err.reason === 'empty') return { kind: 'error', message: 'Message text cannot be empty', technical: false };
       return { kind: 'error', message: err.message, technical: false };

@@ -4,6 +4,7 @@ import type { DomainEvent } from '../../domain/events.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
+import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { channelsFailure } from './channels-errors.js';
 import { errorFrame, messageFrame, messagesReadFrame, typingFrame } from './channels-wire.js';
@@ -37,12 +38,12 @@ export class ChannelsSession implements Session {
     if (this.closed || !('chatId' in event) || event.chatId !== this.chatId) return false;
     switch (event.type) {
       case 'message.created':
-        return sendBounded(this.ws, encodeOnce(event, 'channels', () => messageFrame(event.message, event.sender)));
+        return sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(messageFrame(event.message, event.sender))));
       case 'typing':
-        if (event.userId !== this.userId) sendBounded(this.ws, encodeOnce(event, 'channels', () => typingFrame(event)), true);
+        if (event.userId !== this.userId) sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(typingFrame(event))), true);
         return false;
       case 'receipt.read':
-        sendBounded(this.ws, encodeOnce(event, 'channels', () => messagesReadFrame(event)), true);
+        sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(messagesReadFrame(event))), true);
         return false;
       case 'members.removed':
         if (event.userIds.includes(this.userId)) this.revoke('removed from chat');

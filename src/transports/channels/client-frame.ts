@@ -14,7 +14,8 @@ const invalid = (error: string): ClientFrame => ({ kind: 'invalid', error });
  * format`, `Unknown message type: <type>`); the other refusals name what is wrong.
  */
 export function decodeClientFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): ClientFrame {
-  if (isBinary) return invalid('Binary frames are not supported: send JSON text');
+  // The seed has one word for any frame that is not JSON text, binary frames included.
+  if (isBinary) return invalid('Invalid JSON format');
   const text = rawToBuffer(data).toString('utf8');
   let parsed: unknown;
   try {

@@ -9,7 +9,9 @@ export const ChannelsClose = {
   forbidden: { code: 4403, reason: 'forbidden' },
   /** A newer connection of the same user to the same chat took this one's place. */
   replaced: { code: 4409, reason: 'replaced' },
-  /** Something failed on our side while opening the connection (database down, …). */
+  /** The database is unreachable for now: retryable, as an HTTP 503 is. */
+  unavailable: { code: 4503, reason: 'unavailable, retry later' },
+  /** Something else failed on our side while opening the connection. */
   internal: { code: 1011, reason: 'internal error' },
 } as const;
 

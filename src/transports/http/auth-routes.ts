@@ -43,7 +43,7 @@ export function registerAuthRoutes(app: FastifyInstance, core: ChatCore, authent
   );
   app.get(
     '/auth/whoami',
-    { schema: { tags: ['auth'], summary: 'The authenticated user, as the server knows it' }, preHandler: authenticate },
+    { schema: { tags: ['auth'], summary: 'The authenticated user, as the server knows it' }, onRequest: authenticate },
     async (request) => {
       const user = actor(request);
       return { id: user.id, username: user.username, name: user.name, firstName: user.firstName, lastName: user.lastName, email: user.email };

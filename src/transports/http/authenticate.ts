@@ -12,7 +12,11 @@ declare module 'fastify' {
 
 export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-/** A `preHandler` that verifies the caller's token once per request and sets `request.user`. */
+/**
+ * An `onRequest` hook that verifies the caller's token once per request and sets `request.user`.
+ * It runs before the body is read or any schema is checked, so an anonymous caller gets 401
+ * whatever it sends and never learns a route's schema (SPEC: authenticate, then validate).
+ */
 export function makeAuthenticate(core: ChatCore): Authenticate {
   return async (request) => {
     request.user = await core.authenticate(tokenFromRequest(request.headers, request.url));

@@ -3,7 +3,7 @@ import type { FileStore } from '../../ports/file-store.js';
 
 /** Serves stored images with the sniffed type; `nosniff` so a browser never reinterprets them. */
 export function registerUploadRoutes(app: FastifyInstance, files: FileStore): void {
-  app.get('/uploads/*', { schema: { tags: ['uploads'], summary: 'An uploaded image' } }, async (request, reply) => {
+  app.get('/uploads/*', { schema: { tags: ['uploads'], summary: 'An uploaded image, read from disk or the S3 bucket (404 unknown key, 503 + Retry-After while storage is unreachable)' } }, async (request, reply) => {
     const key = (request.params as { '*': string })['*'];
     const file = await files.get(key);
     if (!file) return reply.status(404).send({ error: 'Not found' });

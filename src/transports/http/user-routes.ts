@@ -21,7 +21,7 @@ export function registerUserRoutes(app: FastifyInstance, core: ChatCore, authent
   app.get(
     '/api/users/by-username/:username',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: { tags, summary: 'Find a user by username (404 if unknown)', params: { type: 'object', properties: { username: { type: 'string' } }, required: ['username'] } },
     },
     async (request) => {
@@ -33,7 +33,7 @@ export function registerUserRoutes(app: FastifyInstance, core: ChatCore, authent
   app.get(
     '/api/users/:userId',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: { tags, summary: 'A user by id (404 if unknown)', params: { type: 'object', properties: { userId: { type: 'string' } }, required: ['userId'] } },
     },
     async (request) => card(await core.getUser(parseUserId((request.params as { userId: string }).userId))),

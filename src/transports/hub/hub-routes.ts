@@ -27,7 +27,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
       if (text.trim() === '') return done(null, undefined);
       json(request, text, done);
     });
-    const preHandler = ctx.authenticate;
+    const onRequest = ctx.authenticate;
     const peerOf = async (me: string, chatId: number): Promise<Peer | null> => {
       try {
         const other = (await core.listMembers(me, chatId)).find((m) => m.user.id !== me);
@@ -40,7 +40,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
     app.get(
       '/api/v1/ws',
       {
-        preHandler,
+        onRequest,
         schema: {
           tags,
           summary: 'The hub WebSocket: upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426',
@@ -51,7 +51,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
 
     app.get(
       '/api/v1/chat/conversations',
-      { preHandler, schema: { tags, summary: 'Conversations of the caller, most recently active first', querystring: page } },
+      { onRequest, schema: { tags, summary: 'Conversations of the caller, most recently active first', querystring: page } },
       async (request) => {
         const q = request.query as { limit?: string; offset?: string };
         const { limit, offset } = parsePage(q.limit, q.offset, { limit: 20, max: 200 });
@@ -65,7 +65,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
     app.get(
       '/api/v1/chat/conversations/:id/messages',
       {
-        preHandler,
+        onRequest,
         schema: {
           tags,
           summary: 'A page of messages counted back from the newest, oldest first',
@@ -84,7 +84,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
     app.get(
       '/api/v1/chat/search',
       {
-        preHandler,
+        onRequest,
         schema: {
           tags,
           summary: 'Search messages of the caller’s conversations: best match first, then newest; q is 1–200 characters',
@@ -101,7 +101,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
 
     app.post(
       '/api/v1/chat/conversations/:id/read',
-      { preHandler, schema: { tags, summary: 'Mark the conversation read up to its newest message', params: conversationParams } },
+      { onRequest, schema: { tags, summary: 'Mark the conversation read up to its newest message', params: conversationParams } },
       async (request, reply) => {
         const chatId = parseId((request.params as { id: string }).id, 'conversation id');
         await core.markRead(actor(request).id, chatId);
@@ -112,7 +112,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
     app.post(
       '/api/v1/chat/direct/:user_id/send',
       {
-        preHandler,
+        onRequest,
         schema: {
           tags,
           summary: 'Send a message to a user, opening the private conversation on first use',
@@ -135,7 +135,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
 
     app.get(
       '/api/v1/chat/presence/:user_id',
-      { preHandler, schema: { tags, summary: 'Whether a user is online, and when it was last seen', params: userParams } },
+      { onRequest, schema: { tags, summary: 'Whether a user is online, and when it was last seen', params: userParams } },
       async (request) => {
         actor(request);
         const userId = parseUserId((request.params as { user_id: string }).user_id, 'user_id');

@@ -2,13 +2,15 @@ import type { WebSocket } from 'ws';
 import type { DomainEvent } from '../../domain/events.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
+import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
-import { encodeFrame, presenceData, socketMessage } from './hub-wire.js';
+import { chatChangeFrame, encodeFrame, presenceData, socketMessage } from './hub-wire.js';
 
 /**
  * One `hub` socket: it carries every conversation of its user, so it renders every event the
  * registry routes to that user. `typing` and `presence` about the user itself are skipped
- * (its own devices need neither); its own messages and read receipts are not (multi-device).
+ * (its own devices need neither); its own messages, read receipts and chat changes are not
+ * (multi-device).
  */
 export class HubSession implements Session {
   readonly dialect = 'hub' as const;
@@ -22,29 +24,44 @@ export class HubSession implements Session {
   handle(event: DomainEvent): boolean {
     switch (event.type) {
       case 'message.created': {
-        const frame = encodeOnce(event, 'hub', () => encodeFrame('message', socketMessage(event.message)));
+        const frame = encodeOnce(event, 'hub', () => new PreparedFrame(encodeFrame('message', socketMessage(event.message))));
         return sendBounded(this.ws, frame);
       }
       case 'typing': {
         if (event.userId === this.userId) return false;
-        const frame = encodeOnce(event, 'hub', () =>
-          encodeFrame('typing', { conversation_id: String(event.chatId), user_id: event.userId, is_typing: event.isTyping }),
+        const frame = encodeOnce(
+          event,
+          'hub',
+          () => new PreparedFrame(encodeFrame('typing', { conversation_id: String(event.chatId), user_id: event.userId, is_typing: event.isTyping })),
         );
         sendBounded(this.ws, frame, true);
         return false;
       }
       case 'presence': {
         if (event.userId === this.userId) return false;
-        const frame = encodeOnce(event, 'hub', () => encodeFrame('presence', presenceData(event.userId, event.online, event.lastSeen)));
+        const frame = encodeOnce(event, 'hub', () => new PreparedFrame(encodeFrame('presence', presenceData(event.userId, event.online, event.lastSeen))));
         sendBounded(this.ws, frame, true);
         return false;
       }
       case 'receipt.read': {
         // Read receipts (an addition to the seed): the reader's other devices clear their
         // unread state, the other members mark their messages read (✓✓).
-        const frame = encodeOnce(event, 'hub', () =>
-          encodeFrame('read', { conversation_id: String(event.chatId), user_id: event.userId, read_seq: event.readSeq }),
+        const frame = encodeOnce(
+          event,
+          'hub',
+          () => new PreparedFrame(encodeFrame('read', { conversation_id: String(event.chatId), user_id: event.userId, read_seq: event.readSeq })),
         );
+        sendBounded(this.ws, frame);
+        return false;
+      }
+      case 'chat.created':
+      case 'chat.updated':
+      case 'chat.deleted':
+      case 'members.added':
+      case 'members.removed': {
+        // Additions to the seed, so a client shows chat and membership changes live (the removed
+        // members get `members_removed` too: the registry routes it to them).
+        const frame = encodeOnce(event, 'hub', () => new PreparedFrame(chatChangeFrame(event)));
         sendBounded(this.ws, frame);
         return false;
       }

@@ -24,6 +24,11 @@ export function handleHubUpgrade(ctx: DialectContext) {
     try {
       userId = (await ctx.core.authenticate(tokenFromRequest(req.headers, req.url))).id;
     } catch (err) {
+      // An outage is not the caller's fault: 503 (with Retry-After) so it retries instead of logging out.
+      if (isChatError(err) && err.code === 'unavailable') {
+        rejectUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: err.message }));
+        return;
+      }
       const message = isChatError(err) && err.code === 'unauthorized' ? err.message : 'Unauthorized';
       ctx.log.info({ url: redactUrl(req.url), reason: message }, 'auth failure');
       rejectUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: message }));
@@ -44,12 +49,14 @@ export function handleHubUpgrade(ctx: DialectContext) {
     };
 
     ws.on('message', (raw: RawData, isBinary: boolean) => {
+      // `ws` itself closes a text frame that is not UTF-8 with 1007 (RFC 6455). A binary frame
+      // holding UTF-8 is read like text; any other binary frame is just not a valid request, and
+      // goes through the queue as one so that its `Invalid JSON` error keeps its place in order.
       let text: string;
       try {
         text = isBinary ? utf8.decode(rawToBuffer(raw)) : rawToBuffer(raw).toString('utf8');
       } catch {
-        ws.close(1007, 'frame is not valid UTF-8 text');
-        return;
+        text = '';
       }
       const run = async (): Promise<void> => {
         const replay = await runClientFrame(ctx.core, userId, text);

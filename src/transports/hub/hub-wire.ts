@@ -1,4 +1,5 @@
 import type { ChatSummary } from '../../domain/chat-summary.js';
+import type { ChatCreated, ChatDeleted, ChatUpdated, MembersAdded, MembersRemoved } from '../../domain/events.js';
 import type { Message } from '../../domain/message.js';
 
 /** The `hub` envelope: every frame in both directions is `{type, data}`. */
@@ -62,3 +63,28 @@ export function presenceData(userId: string, online: boolean, lastSeenMs: number
 }
 
 export const encodeFrame = (type: string, data: unknown): string => JSON.stringify({ type, data });
+
+/**
+ * A chat or membership change as a hub event (an addition to the seed): `conversation_created`,
+ * `conversation_updated`, `conversation_deleted`, `members_added`, `members_removed`. Each names
+ * the `actor_id` who made it, so a client can write "Alice removed Bob".
+ */
+export function chatChangeFrame(event: ChatCreated | ChatUpdated | ChatDeleted | MembersAdded | MembersRemoved): string {
+  const base = { conversation_id: String(event.chatId), actor_id: event.actorId };
+  switch (event.type) {
+    case 'chat.created':
+    case 'chat.updated': {
+      const c = event.chat;
+      const fields = { ...base, type: c.type, name: c.name, description: c.description, avatar_url: c.avatarUrl, updated_at: unixSeconds(c.updatedAt) };
+      return event.type === 'chat.created'
+        ? encodeFrame('conversation_created', { ...fields, member_ids: event.memberIds })
+        : encodeFrame('conversation_updated', fields);
+    }
+    case 'chat.deleted':
+      return encodeFrame('conversation_deleted', base);
+    case 'members.added':
+      return encodeFrame('members_added', { ...base, user_ids: event.userIds, member_ids: event.memberIds });
+    case 'members.removed':
+      return encodeFrame('members_removed', { ...base, user_ids: event.userIds, member_ids: event.memberIds });
+  }
+}

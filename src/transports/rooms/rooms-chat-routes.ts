@@ -11,7 +11,7 @@ import { parseRoomsUserId } from './rooms-user-ids.js';
 export function registerRoomsChatRoutes(app: FastifyInstance, core: ChatCore, authenticate: Authenticate): void {
   app.post(
     '/api/v1/chat/:id',
-    { schema: { tags, summary: 'Get or create the private chat with a user (the id is a USER id)', params: userIdParams }, preHandler: authenticate },
+    { schema: { tags, summary: 'Get or create the private chat with a user (the id is a USER id)', params: userIdParams }, onRequest: authenticate },
     async (request) => {
       const otherId = parseRoomsUserId((request.params as { id: string }).id, 'id');
       const { chat } = await core.openPrivateChat(actor(request).id, otherId);
@@ -21,7 +21,7 @@ export function registerRoomsChatRoutes(app: FastifyInstance, core: ChatCore, au
 
   app.get(
     '/api/v1/chat/:id/info',
-    { schema: { tags, summary: 'A private chat: {id, name, type, last_message, users}', params: idParams }, preHandler: authenticate },
+    { schema: { tags, summary: 'A private chat: {id, name, type, last_message, users}', params: idParams }, onRequest: authenticate },
     async (request) => {
       const me = actor(request);
       const chatId = parseId((request.params as { id: string }).id, 'id');
@@ -34,7 +34,7 @@ export function registerRoomsChatRoutes(app: FastifyInstance, core: ChatCore, au
 
   app.get(
     '/api/v1/chats',
-    { schema: { tags, summary: 'The caller\'s chats, newest activity first (no limit = all)', querystring: pageQuery }, preHandler: authenticate },
+    { schema: { tags, summary: 'The caller\'s chats, newest activity first (no limit = all)', querystring: pageQuery }, onRequest: authenticate },
     async (request) => {
       const me = actor(request);
       const query = request.query as { limit?: string; offset?: string };

@@ -8,6 +8,7 @@ import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
 import { FrameQueue } from '../shared/frame-queue.js';
+import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import type { NameBook } from './name-book.js';
 import { CLOSE_DELETED, CLOSE_REMOVED, errorFrame, MAX_QUEUED_FRAMES, parseClientFrame, unknownType } from './rooms-frames.js';
@@ -23,11 +24,11 @@ export interface RoomsSessionDeps {
 }
 
 /** The wire form of a new message, encoded once per event for every `rooms` chat socket. */
-export function encodeMessage(event: MessageCreated): string {
-  return encodeOnce(event, 'rooms:message', () => JSON.stringify(wireMessage(event.message, displayName(event.sender))));
+export function encodeMessage(event: MessageCreated): PreparedFrame {
+  return encodeOnce(event, 'rooms:message', () => new PreparedFrame(JSON.stringify(wireMessage(event.message, displayName(event.sender)))));
 }
 
-function encodeTyping(event: TypingChanged, names: NameBook): string {
+function encodeTyping(event: TypingChanged, names: NameBook): PreparedFrame {
   return encodeOnce(event, 'rooms:typing', () => {
     const frame: WireMessage = {
       chat_id: event.chatId,
@@ -36,7 +37,7 @@ function encodeTyping(event: TypingChanged, names: NameBook): string {
       author: { id: wireUserId(event.userId), name: names.get(event.userId) ?? event.username ?? event.userId },
       time: wireTime(Date.now()),
     };
-    return JSON.stringify(frame);
+    return new PreparedFrame(JSON.stringify(frame));
   });
 }
 

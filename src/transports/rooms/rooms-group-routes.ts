@@ -23,7 +23,7 @@ export function registerRoomsGroupRoutes(app: FastifyInstance, core: ChatCore, a
     '/api/v1/group',
     {
       schema: { tags, summary: 'Create a group (multipart: `json` {name, description, users:[{id,name}]} + optional `photo`)', consumes: multipartConsumes },
-      preHandler: authenticate,
+      onRequest: authenticate,
     },
     async (request) => {
       const me = actor(request);
@@ -34,18 +34,18 @@ export function registerRoomsGroupRoutes(app: FastifyInstance, core: ChatCore, a
     },
   );
 
-  app.delete('/api/v1/group/:id', { schema: { tags, summary: 'Delete a group (owner only)', params: idParams }, preHandler: authenticate }, async (request) => {
+  app.delete('/api/v1/group/:id', { schema: { tags, summary: 'Delete a group (owner only)', params: idParams }, onRequest: authenticate }, async (request) => {
     const { actorId, chatId } = await groupOf(request);
     await core.deleteGroup(actorId, chatId);
     return { status: 'ok' };
   });
 
-  app.get('/api/v1/group/:id/info', { schema: { tags, summary: 'A group: {id, name, description, avatar}', params: idParams }, preHandler: authenticate }, async (request) => {
+  app.get('/api/v1/group/:id/info', { schema: { tags, summary: 'A group: {id, name, description, avatar}', params: idParams }, onRequest: authenticate }, async (request) => {
     const { actorId, chatId } = await groupOf(request);
     return wireGroup((await core.getChatSummary(actorId, chatId)).chat);
   });
 
-  app.get('/api/v1/group/:id/users', { schema: { tags, summary: 'Members of a group: {users:[{id, name, role}]}', params: idParams }, preHandler: authenticate }, async (request) => {
+  app.get('/api/v1/group/:id/users', { schema: { tags, summary: 'Members of a group: {users:[{id, name, role}]}', params: idParams }, onRequest: authenticate }, async (request) => {
     const { actorId, chatId } = await groupOf(request);
     const members = await core.listMembers(actorId, chatId);
     return { users: members.map(({ user, member }) => ({ ...wireUserRef(user), role: member.role })) };
@@ -53,7 +53,7 @@ export function registerRoomsGroupRoutes(app: FastifyInstance, core: ChatCore, a
 
   app.post(
     '/api/v1/group/:id/add',
-    { schema: { tags, summary: 'Add users to a group (owner/admin); 409 if one is already in', params: idParams, body: usersBody }, preHandler: authenticate },
+    { schema: { tags, summary: 'Add users to a group (owner/admin); 409 if one is already in', params: idParams, body: usersBody }, onRequest: authenticate },
     async (request) => {
       const { actorId, chatId } = await groupOf(request);
       await core.addMembers(actorId, chatId, parseUserList((request.body as { users: unknown }).users, { required: true }));
@@ -63,7 +63,7 @@ export function registerRoomsGroupRoutes(app: FastifyInstance, core: ChatCore, a
 
   app.delete(
     '/api/v1/group/:id/delete',
-    { schema: { tags, summary: 'Remove users from a group (owner/admin; anyone may remove themselves); 409 if one is not in', params: idParams, body: usersBody }, preHandler: authenticate },
+    { schema: { tags, summary: 'Remove users from a group (owner/admin; anyone may remove themselves); 409 if one is not in', params: idParams, body: usersBody }, onRequest: authenticate },
     async (request) => {
       const { actorId, chatId } = await groupOf(request);
       await core.removeMembers(actorId, chatId, parseUserList((request.body as { users: unknown }).users, { required: true }));

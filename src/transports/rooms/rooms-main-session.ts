@@ -5,6 +5,7 @@ import { displayName } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
+import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { errorFrame } from './rooms-frames.js';
 import { wireMessage } from './rooms-wire.js';
@@ -29,7 +30,7 @@ export class RoomsMainSession implements Session {
 
   handle(event: DomainEvent): boolean {
     if (event.type !== 'message.created') return false;
-    const data = encodeOnce(event, 'rooms:last_message', () => JSON.stringify(wireMessage(event.message, displayName(event.sender), 'last_message')));
+    const data = encodeOnce(event, 'rooms:last_message', () => new PreparedFrame(JSON.stringify(wireMessage(event.message, displayName(event.sender), 'last_message'))));
     return sendBounded(this.ws, data);
   }
 

@@ -28,7 +28,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
     const message = isChatError(err) ? err.message : 'Internal server error';
     if (status === 401) log.info({ path: redactUrl(req.url) }, 'auth failure');
     else if (status === 403) log.info({ path: redactUrl(req.url) }, 'access denied');
-    else if (status >= 500) log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
+    else if (status >= 500 && !(isChatError(err) && err.code === 'unavailable')) log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
     rejectUpgrade(socket, status, STATUS_CODES[status] ?? 'Error', JSON.stringify({ error: message }));
   };
 
@@ -76,7 +76,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
   for (const [path, summary] of sockets) {
     ctx.app.get(
       path,
-      { schema: { tags: ['rooms'], summary: `${summary}. Upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426` } },
+      { onRequest: ctx.authenticate, schema: { tags: ['rooms'], summary: `${summary}. Upgrade with the token (Authorization header, ?token= or ?access_token=); a plain GET gets 426` } },
       async (_request, reply) => reply.status(426).header('upgrade', 'websocket').send({ error: 'Upgrade Required: connect with a WebSocket client' }),
     );
   }

@@ -16,7 +16,7 @@ export function registerRoomsUserRoutes(app: FastifyInstance, core: ChatCore, au
         summary: 'Create or update the caller\'s profile (multipart: `json` {username, name, description} + optional `photo`)',
         consumes: multipartConsumes,
       },
-      preHandler: authenticate,
+      onRequest: authenticate,
     },
     async (request) => {
       const me = actor(request);
@@ -27,11 +27,11 @@ export function registerRoomsUserRoutes(app: FastifyInstance, core: ChatCore, au
     },
   );
 
-  app.get('/api/v1/user', { schema: { tags, summary: 'The caller\'s profile' }, preHandler: authenticate }, async (request) => {
+  app.get('/api/v1/user', { schema: { tags, summary: 'The caller\'s profile' }, onRequest: authenticate }, async (request) => {
     return wireUser(await core.getUser(actor(request).id));
   });
 
-  app.get('/api/v1/user/:id', { schema: { tags, summary: 'Another user\'s profile', params: userIdParams }, preHandler: authenticate }, async (request) => {
+  app.get('/api/v1/user/:id', { schema: { tags, summary: 'Another user\'s profile', params: userIdParams }, onRequest: authenticate }, async (request) => {
     const id = parseRoomsUserId((request.params as { id: string }).id, 'id');
     return wireUser(await core.getUser(id));
   });

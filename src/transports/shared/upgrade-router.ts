@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { RETRY_AFTER_S } from '../../domain/errors.js';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>) => void;
 
@@ -77,8 +78,9 @@ export class UpgradeRouter {
 /** Answers an upgrade with a plain HTTP error and closes the socket (no WebSocket is made). */
 export function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
   if (socket.writable) {
+    const retry = status === 503 ? `Retry-After: ${RETRY_AFTER_S}\r\n` : '';
     socket.write(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${retry}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
   socket.destroy();

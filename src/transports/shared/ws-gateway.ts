@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { PreparedFrame, writePrepared } from './prepared-frame.js';
 
 /** Default cap on bytes queued for one connection (MAX_BUFFERED_BYTES). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -100,7 +101,7 @@ export class WsGateway {
  * Writes unless the peer is too slow: ephemeral data is dropped past the soft limit, and a
  * connection past the hard limit is closed. Returns true when the data was queued.
  */
-export function sendBounded(ws: WebSocket, data: string | Buffer, ephemeral = false): boolean {
+export function sendBounded(ws: WebSocket, data: string | Buffer | PreparedFrame, ephemeral = false): boolean {
   if (ws.readyState !== WebSocket.OPEN) return false;
   const limits = limitsOf.get(ws) ?? defaultLimits;
   const verdict = bufferVerdict(ws.bufferedAmount, limits.hard, ephemeral);
@@ -111,7 +112,8 @@ export function sendBounded(ws: WebSocket, data: string | Buffer, ephemeral = fa
     return false;
   }
   if (verdict === 'drop') return false;
-  ws.send(data);
+  if (data instanceof PreparedFrame) writePrepared(ws, data);
+  else ws.send(data);
   return true;
 }
 
@@ -124,18 +126,4 @@ export function bufferVerdict(queued: number, hard: number, ephemeral: boolean):
   if (queued > hard) return 'close';
   if (ephemeral && queued > Math.floor(hard / 8)) return 'drop';
   return 'send';
-}
-
-/**
- * Runs `write` with the connection's socket corked, so the frames it sends leave in one
- * syscall instead of one each (`_socket` is `ws`'s long-standing internal handle).
- */
-export function corked(ws: WebSocket, write: () => void): void {
-  const socket = (ws as unknown as { _socket?: Duplex })._socket;
-  socket?.cork();
-  try {
-    write();
-  } finally {
-    socket?.uncork();
-  }
 }

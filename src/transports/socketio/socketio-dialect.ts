@@ -1,11 +1,12 @@
 import { Server, type Socket } from 'socket.io';
-import { isChatError } from '../../domain/errors.js';
+import { isChatError, RETRY_AFTER_S } from '../../domain/errors.js';
 import type { User } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Dialect, DialectContext } from '../dialect.js';
 import { toErrorAck } from './ack-error.js';
 import { eventHandlers, type EventContext } from './event-handlers.js';
 import { handshakeToken } from './handshake-token.js';
+import { emitPrepared, preparePacket } from './prepared-packet.js';
 import { SocketIoSession, type SocketIoSink } from './socketio-session.js';
 
 const PATH = '/socket.io/';
@@ -47,6 +48,13 @@ export function socketioDialect(): Dialect {
             next();
           },
           (err: unknown) => {
+            if (isChatError(err) && err.code === 'unavailable') {
+              // Not the token's fault: say so, so the client retries instead of asking for a new login.
+              const refusal = new Error(err.message) as Error & { data?: unknown };
+              refusal.data = { code: 'unavailable', retryAfterS: RETRY_AFTER_S };
+              next(refusal);
+              return;
+            }
             ctx.log.info({ reason: isChatError(err) ? err.message : 'error', address: socket.handshake.address }, 'auth failure');
             const refusal = new Error('Unauthorized') as Error & { data?: unknown };
             refusal.data = { code: 'unauthorized' };
@@ -75,6 +83,8 @@ function onConnection(ctx: DialectContext, socket: Socket): void {
   const user = socket.data.user as User;
   const sink: SocketIoSink = {
     emit: (event, payload) => socket.emit(event, payload),
+    prepare: (event, payload) => preparePacket(socket.nsp, event, payload),
+    emitPrepared: (packet) => emitPrepared(socket, packet),
     disconnect: (close) => {
       socket.disconnect(close);
       // engine.io waits for its write buffer to drain before closing, which a peer that reads

@@ -2,10 +2,14 @@ import type { DomainEvent } from '../../domain/events.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
 import { toSocketIoMessage } from './message-shape.js';
+import type { PreparedPacket } from './prepared-packet.js';
 
 /** The slice of a Socket.IO socket a session writes to. */
 export interface SocketIoSink {
   emit(event: string, payload: unknown): unknown;
+  /** Encodes an event once, for every socket that gets it (`emitPrepared`). */
+  prepare(event: string, payload: unknown): PreparedPacket;
+  emitPrepared(packet: PreparedPacket): void;
   disconnect(close?: boolean): unknown;
   /** Packets queued for this client and not yet written to its transport. */
   backlog(): number;
@@ -59,8 +63,7 @@ export class SocketIoSession implements Session {
           this.close();
           return false;
         }
-        const payload = encodeOnce(event, 'socketio', () => toSocketIoMessage(event.message, event.sender));
-        this.socket.emit('new_message', payload);
+        this.socket.emitPrepared(encodeOnce(event, 'socketio', () => this.socket.prepare('new_message', toSocketIoMessage(event.message, event.sender))));
         return true;
       }
       case 'members.removed':

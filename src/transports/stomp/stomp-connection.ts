@@ -1,6 +1,6 @@
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId } from '../../core/paging.js';
-import { isChatError } from '../../domain/errors.js';
+import { isChatError, RETRY_AFTER_S } from '../../domain/errors.js';
 import type { DomainEvent } from '../../domain/events.js';
 import { displayName } from '../../domain/user.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
@@ -20,8 +20,6 @@ export interface StompWire {
   /** Returns false when the data was not queued (closed, or an ephemeral drop for a slow peer). */
   send(data: string, ephemeral: boolean): boolean;
   close(code: number, reason: string): void;
-  /** Runs `write` with the transport corked, so its frames leave in one syscall (optional). */
-  batch?(write: () => void): void;
 }
 
 export interface StompOptions {
@@ -164,13 +162,15 @@ export class StompConnection implements Session {
         for (const chatId of event.chatIds) if (this.subscribedTo(chatId)) this.toChat(chatId, presenceBody(event, chatId), true);
         return false;
       case 'receipt.delivered': {
-        if (!this.subscribedTo(event.chatId)) return false;
-        // One flush carries a receipt per message and recipient: write them as one batch.
-        const write = (): void => {
-          for (const body of deliveredBodies(event)) this.toChat(event.chatId, body, false);
-        };
-        if (this.wire.batch) this.wire.batch(write);
-        else write();
+        // One flush carries a receipt per message and recipient (~9 per message in a group of
+        // 10): they go out back to back in one wire message, as STOMP's framing allows (every
+        // frame ends in NUL; clients parse a stream), instead of one WebSocket message each.
+        let frames = '';
+        for (const sub of this.subscriptions.values()) {
+          if (sub.kind !== 'chat' || sub.chatId !== event.chatId) continue;
+          for (const body of deliveredBodies(event)) frames += this.messageFrame(sub, body);
+        }
+        if (frames !== '') this.wire.send(frames, false);
         return false;
       }
       case 'chat.created':
@@ -242,7 +242,8 @@ export class StompConnection implements Session {
     let user;
     try {
       user = await this.deps.core.authenticate(token);
-    } catch {
+    } catch (err) {
+      if (isChatError(err) && err.code === 'unavailable') throw err; // ERROR with retry-after, not "Unauthorized"
       this.deps.log.info({ dialect: 'stomp', transport: this.wire.transport, reason: token ? 'invalid token' : 'no token' }, 'auth failure');
       throw new StompProtocolError('Unauthorized', 'A valid token is required: CONNECT header Authorization: Bearer <jwt> (or token), or ?token= on the URL');
     }
@@ -310,9 +311,12 @@ export class StompConnection implements Session {
 
   // ---- writing --------------------------------------------------------------------------------
 
+  private messageFrame(sub: Subscription, body: EncodedBody): string {
+    return `MESSAGE\n${sub.head}message-id:${this.id}-${++this.counter}\ncontent-length:${body.length}\n\n${body.json}\u0000`;
+  }
+
   private write(sub: Subscription, body: EncodedBody, ephemeral: boolean): boolean {
-    const frame = `MESSAGE\n${sub.head}message-id:${this.id}-${++this.counter}\ncontent-length:${body.length}\n\n${body.json}\u0000`;
-    return this.wire.send(frame, ephemeral);
+    return this.wire.send(this.messageFrame(sub, body), ephemeral);
   }
 
   private toChat(chatId: number, body: EncodedBody, ephemeral: boolean): boolean {
@@ -368,6 +372,8 @@ export class StompConnection implements Session {
       details = message;
     }
     const headers: Record<string, string> = { message, 'content-type': 'text/plain' };
+    // An outage: the client may reconnect after this many seconds (as HTTP's Retry-After).
+    if (isChatError(err) && err.code === 'unavailable') headers['retry-after'] = String(RETRY_AFTER_S);
     const receipt = frame?.headers.get('receipt');
     if (receipt !== undefined) headers['receipt-id'] = receipt;
     this.wire.send(encodeFrame('ERROR', headers, details, this.version), false);

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import type { Dialect, DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
-import { bufferVerdict, CLOSE_SLOW_CONSUMER, corked, sendBounded } from '../shared/ws-gateway.js';
+import { bufferVerdict, CLOSE_SLOW_CONSUMER, sendBounded } from '../shared/ws-gateway.js';
 import { StompConnection, type StompDeps, type StompOptions } from './stomp-connection.js';
 import { registerStompRestRoutes } from './stomp-rest-routes.js';
 import { rawToBuffer } from '../shared/raw-data.js';
@@ -54,7 +54,6 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
                 transport: 'websocket',
                 send: (data, ephemeral) => sendBounded(ws, data, ephemeral),
                 close: (code, reason) => ws.close(code, reason),
-                batch: (write) => corked(ws, write),
               },
               tokenFromRequest(req.headers, req.url),
             ),

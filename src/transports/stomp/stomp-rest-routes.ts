@@ -38,7 +38,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     return renderChat(summary, members, actorId);
   };
 
-  app.get('/api/chats', { preHandler: authenticate, schema: { tags, summary: 'Chats of the caller, newest activity first' } }, async (request) => {
+  app.get('/api/chats', { onRequest: authenticate, schema: { tags, summary: 'Chats of the caller, newest activity first' } }, async (request) => {
     const me = actor(request);
     const summaries = await core.listChats(me.id, { limit: null, offset: 0 });
     return Promise.all(summaries.map(async (s) => renderChat(s, await core.listMembers(me.id, s.chat.id), me.id)));
@@ -47,7 +47,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
   app.post(
     '/api/chats',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         tags,
         summary: 'Create a private chat (get-or-create) or a group chat',
@@ -74,26 +74,26 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     },
   );
 
-  app.post('/api/chats/personal/:userId', { preHandler: authenticate, schema: { tags, summary: 'Get or create the private chat with a user', params: userParams } }, async (request) => {
+  app.post('/api/chats/personal/:userId', { onRequest: authenticate, schema: { tags, summary: 'Get or create the private chat with a user', params: userParams } }, async (request) => {
     const me = actor(request);
     const { chat } = await core.openPrivateChat(me.id, parseUserId(param(request, 'userId')));
     return chatView(me.id, chat.id);
   });
 
-  app.get('/api/chats/personal/:userId/id', { preHandler: authenticate, schema: { tags, summary: 'The id of the private chat with a user (404 if none)', params: userParams } }, async (request) => {
+  app.get('/api/chats/personal/:userId/id', { onRequest: authenticate, schema: { tags, summary: 'The id of the private chat with a user (404 if none)', params: userParams } }, async (request) => {
     const me = actor(request);
     const chatId = await core.findPrivateChatId(me.id, parseUserId(param(request, 'userId')));
     if (chatId === undefined) throw notFound('Private chat not found');
     return { chatId };
   });
 
-  app.get('/api/chats/:chatId', { preHandler: authenticate, schema: { tags, summary: 'One chat, as a list item', params: chatParams } }, async (request) =>
+  app.get('/api/chats/:chatId', { onRequest: authenticate, schema: { tags, summary: 'One chat, as a list item', params: chatParams } }, async (request) =>
     chatView(actor(request).id, parseId(param(request, 'chatId'), 'chatId')),
   );
 
   app.get(
     '/api/chats/:chatId/messages',
-    { preHandler: authenticate, schema: { tags, summary: 'History page, oldest first; offset counts back from the newest', params: chatParams, querystring: { type: 'object', properties: { limit: { type: 'string' }, offset: { type: 'string' } } } } },
+    { onRequest: authenticate, schema: { tags, summary: 'History page, oldest first; offset counts back from the newest', params: chatParams, querystring: { type: 'object', properties: { limit: { type: 'string' }, offset: { type: 'string' } } } } },
     async (request) => {
       const chatId = parseId(param(request, 'chatId'), 'chatId');
       const page = parsePage(query(request)['limit'], query(request)['offset'], { limit: 50, max: core.settings.maxPageSize });
@@ -104,7 +104,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
   app.post(
     '/api/chats/:chatId/messages',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: { tags, summary: 'Send a message', params: chatParams, body: { type: 'object', properties: { content: { type: 'string' }, type: { type: 'string' }, replyToMessageId: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] }, clientMessageId: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['content'] } },
     },
     async (request, reply) => {
@@ -126,7 +126,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
   app.put(
     '/api/chats/:chatId/participants',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: { tags, summary: 'Add or remove a participant', params: chatParams, body: { type: 'object', properties: { action: { type: 'string', enum: ['add', 'remove'] }, userId: idValue }, required: ['action', 'userId'] } },
     },
     async (request) => {
@@ -149,7 +149,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     },
   );
 
-  app.post('/api/chats/:chatId/avatar', { preHandler: authenticate, schema: { tags, summary: 'Upload the chat avatar (multipart; the first file part)', params: chatParams } }, async (request) => {
+  app.post('/api/chats/:chatId/avatar', { onRequest: authenticate, schema: { tags, summary: 'Upload the chat avatar (multipart; the first file part)', params: chatParams } }, async (request) => {
     const chatId = parseId(param(request, 'chatId'), 'chatId');
     if (!request.isMultipart()) throw badRequest('Expected a multipart/form-data body with an image file');
     let bytes: Buffer;
@@ -167,14 +167,14 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     return { avatarUrl: chat.avatarUrl };
   });
 
-  app.get('/api/chats/:chatId/online', { preHandler: authenticate, schema: { tags, summary: 'Members with a live connection (any API)', params: chatParams } }, async (request) => {
+  app.get('/api/chats/:chatId/online', { onRequest: authenticate, schema: { tags, summary: 'Members with a live connection (any API)', params: chatParams } }, async (request) => {
     const chatId = parseId(param(request, 'chatId'), 'chatId');
     return { chatId, onlineUserIds: await core.onlineMembers(actor(request).id, chatId) };
   });
 
   app.get(
     '/api/chats/:chatId/missed-messages',
-    { preHandler: authenticate, schema: { tags, summary: 'Messages created after `since` (ISO-8601), oldest first', params: chatParams, querystring: { type: 'object', properties: { since: { type: 'string' } } } } },
+    { onRequest: authenticate, schema: { tags, summary: 'Messages created after `since` (ISO-8601), oldest first', params: chatParams, querystring: { type: 'object', properties: { since: { type: 'string' } } } } },
     async (request) => {
       const chatId = parseId(param(request, 'chatId'), 'chatId');
       const since = parseSince(query(request)['since']);
@@ -185,7 +185,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
   app.get(
     '/api/messages/search',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         tags,
         summary: 'Search messages of the caller’s chats: best match first, then newest; q is 1–200 characters',
@@ -198,7 +198,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     },
   );
 
-  app.post('/api/chats/:chatId/messages/read', { preHandler: authenticate, schema: { tags, summary: 'Mark the chat read up to its newest message', params: chatParams } }, async (request, reply) => {
+  app.post('/api/chats/:chatId/messages/read', { onRequest: authenticate, schema: { tags, summary: 'Mark the chat read up to its newest message', params: chatParams } }, async (request, reply) => {
     await core.markRead(actor(request).id, parseId(param(request, 'chatId'), 'chatId'));
     return reply.status(204).send();
   });

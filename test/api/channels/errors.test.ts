@@ -66,9 +66,11 @@ describe.each(backends)('channels errors on %s', (backend) => {
     for (const [frame, message] of cases) await expectError(socket, frame, message, probe());
   });
 
-  it('answers a binary frame with an error and stays open', async () => {
+  it('answers a binary frame with the seed\'s `Invalid JSON format` and stays open', async () => {
     socket.ws.send(Buffer.from(JSON.stringify({ type: 'message', text: 'binary' })), { binary: true });
-    expect(await socket.next((f) => f.type === 'error')).toEqual({ type: 'error', message: 'Binary frames are not supported: send JSON text' });
+    expect(await socket.next((f) => f.type === 'error')).toEqual({ type: 'error', message: 'Invalid JSON format' });
+    socket.ws.send(Buffer.from([0x01, 0x02, 0x03, 0x00, 0xff]), { binary: true });
+    expect(await socket.next((f) => f.type === 'error')).toEqual({ type: 'error', message: 'Invalid JSON format' });
     const text = probe();
     socket.send({ type: 'message', text });
     await socket.next(isMessage(text));

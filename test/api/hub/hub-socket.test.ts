@@ -223,12 +223,18 @@ describe.each(backends)('hub WebSocket on %s', (backend) => {
     expect((await api(t, m2, 'GET', `/api/v1/chat/conversations/${chatId}/messages`)).status).toBe(403);
   });
 
-  it('accepts JSON in a binary frame and closes with 1007 on text that is not UTF-8', async () => {
+  it('accepts JSON in a binary frame, answers other binary frames with an error event, closes with 1007 on text that is not UTF-8', async () => {
     const { a, chatId } = await pair();
     const a1 = await connect(a);
     a1.ws.send(Buffer.from(JSON.stringify({ type: 'message', data: { conversation_id: chatId, body: 'binary' } })), { binary: true });
     await a1.next(isMessage('binary'));
-    a1.ws.send(Buffer.from([0xff, 0xfe, 0x7b]), { binary: true });
+    // Issue 16.3: these bytes used to get no answer at all.
+    a1.ws.send(Buffer.from([0x01, 0x02, 0x03, 0x00, 0xff]), { binary: true });
+    const error = await a1.next((f) => f.type === 'error');
+    expect(error).toEqual({ type: 'error', data: { error: 'Invalid JSON' } });
+    a1.send({ type: 'message', data: { conversation_id: chatId, body: 'still open' } });
+    await a1.next(isMessage('still open'));
+    a1.ws.send(Buffer.from([0xff, 0xfe, 0x7b]), { binary: false });
     expect((await a1.closed()).code).toBe(1007);
   });
 

@@ -8,7 +8,13 @@ describe('SocketIoSession', () => {
   const emitted: unknown[] = [];
   let backlog = 0;
   let disconnects = 0;
-  const sink = { emit: (_event: string, payload: unknown) => emitted.push(payload), disconnect: () => disconnects++, backlog: () => backlog };
+  const sink = {
+    emit: (_event: string, payload: unknown) => emitted.push(payload),
+    prepare: (_event: string, payload: unknown) => ({ encoded: [payload], wsFrame: undefined }),
+    emitPrepared: (packet: { encoded: readonly unknown[] }) => void emitted.push(packet.encoded[0]),
+    disconnect: () => disconnects++,
+    backlog: () => backlog,
+  };
   const message: Message = { id: 9, chatId: 3, senderId: '1', text: 'hi', seq: 1, kind: 'TEXT', replyTo: null, clientMsgId: null, createdAt: 0, editedAt: null, deletedAt: null };
   const created: DomainEvent = {
     type: 'message.created',

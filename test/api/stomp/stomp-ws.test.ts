@@ -28,6 +28,33 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
     await t.close();
   });
 
+  it.each([
+    ['WebSocket', {}],
+    ['SockJS websocket', { sockjs: true, transport: 'websocket' as const }],
+    ['SockJS xhr-streaming', { sockjs: true, transport: 'xhr-streaming' as const }],
+  ])('announces every MESSAGE_DELIVERED of a flush, several frames to one wire message, over %s', async (_name, options) => {
+    const carol = await registerUser(t);
+    const dave = await registerUser(t);
+    const group = Number((await api(t, alice, 'POST', '/api/chats', { type: 'group', name: 'Receipts', participantIds: [bob.id, carol.id, dave.id] })).body.id);
+    const a = await connect(alice, options);
+    await a.subscribe(`/topic/chat/${group}`);
+    const readers = await Promise.all([bob, carol, dave].map((u) => connect(u)));
+    for (const r of readers) await r.subscribe(`/topic/chat/${group}`);
+    for (const text of ['one', 'two', 'three']) a.send(`/app/chat/${group}/sendMessage`, { content: text, type: 'TEXT' });
+    const ids = new Set<number>();
+    await waitFor(() => {
+      for (const m of a.messages) if (m.body.type === 'MESSAGE' && m.body.chatId === group) ids.add(Number(m.body.payload.id));
+      return ids.size === 3;
+    });
+    const delivered = (): string[] =>
+      a.messages.filter((m) => m.body.type === 'MESSAGE_DELIVERED' && m.body.chatId === group).map((m) => `${m.body.payload.messageId}:${m.body.payload.userId}`);
+    // 3 messages × 3 recipients, each exactly once.
+    await waitFor(() => delivered().length >= 9, 5000, 'nine MESSAGE_DELIVERED');
+    await sleep(100);
+    expect(delivered().sort()).toEqual([...ids].flatMap((id) => [bob, carol, dave].map((u) => `${id}:${u.id}`)).sort());
+    await Promise.all([a, ...readers].map((c) => c.close()));
+  });
+
   it('carries MESSAGE, NEW_MESSAGE and MESSAGE_DELIVERED between two users', async () => {
     const a = await connect(alice);
     const b = await connect(bob);
@@ -156,6 +183,9 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
       [`/app/chat/${chatId}/sendMessage`, JSON.stringify({ content: 'r', replyToMessageId: 99999999 }), /replyTo/],
       [`/app/chat/${chatId}/typing`, '"yes"', /typing/],
       [`/app/chat/${chatId}/loadHistory`, JSON.stringify({ limit: -1 }), /limit/],
+      // An empty value is not a number either (issue 16.2).
+      [`/app/chat/${chatId}/loadHistory`, JSON.stringify({ limit: '' }), /limit must be a non-negative integer/],
+      [`/app/chat/${chatId}/loadHistory`, JSON.stringify({ offset: '' }), /offset must be a non-negative integer/],
       [`/app/chat/${chatId}/nothing`, '{}', /Unknown destination/],
       ['/topic/chat/1', '{}', /Unknown destination/],
     ];
