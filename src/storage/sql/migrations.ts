@@ -132,7 +132,15 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
               end if;
               return null;
             end $$`).execute(db);
-          await sql`create trigger message_search_insert after insert on messages for each row execute function message_search_sync()`.execute(db);
+          // New messages arrive a batch per statement: index them set-wise, one trigger call per
+          // statement (a row trigger cost ~50 µs of backend CPU per message on the send path).
+          await sql.raw(`create function message_search_insert_rows() returns trigger language plpgsql as $$
+            begin
+              insert into message_search (message_id, doc)
+                select id, ${pgSearchDocumentSql('text', 'chat_id')} from inserted where deleted_at is null;
+              return null;
+            end $$`).execute(db);
+          await sql`create trigger message_search_insert after insert on messages referencing new table as inserted for each statement execute function message_search_insert_rows()`.execute(db);
           await sql`create trigger message_search_update after update of text, deleted_at on messages for each row execute function message_search_sync()`.execute(db);
           await sql.raw(`insert into message_search (message_id, doc) select id, ${pgSearchDocumentSql('text', 'chat_id')} from messages where deleted_at is null`).execute(db);
           await sql`create index message_search_doc on message_search using gin (doc)`.execute(db);
