@@ -8,6 +8,7 @@
  *   npm run bench -- --find-max                    highest rate with p99 ≤ 100 ms and no loss (hub)
  *   npm run bench -- --find-max --scenario channels
  *   npm run bench -- --quick                       small numbers, a smoke run
+ *   npm run bench -- --scenario search             search over 1 000 000 stored messages (--quick: 50 000)
  *   DATABASE_URL=postgres://… npm run bench        PostgreSQL instead of a temp SQLite (REDIS_URL too)
  *
  * Other flags: --rate N, --duration S, --users N, --idle-connections N,
@@ -22,6 +23,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { compare, findMaxTable, idleTable, loadTable, notes, REFERENCE_LABELS, type ReferenceResults, type Reported } from './report.js';
 import { runFindMax, runFixed, runIdle, type BenchConfig, type ScenarioResult } from './scenarios.js';
 import { machineBusyCores } from './proc-stats.js';
+import { runSearchBench } from './search-scenario.js';
 import { isReference, REFERENCE_SERVERS, serverEntry, stopAllStarted, type ReferenceName } from './server-process.js';
 
 const LOAD_SCENARIOS: Record<string, string> = {
@@ -59,7 +61,7 @@ interface Args {
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
-    `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS)].join('|')}>]… [--find-max] [--quick]\n` +
+    `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS), 'search'].join('|')}>]… [--find-max] [--quick]\n` +
       '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--references raw,naive,group-commit] [--no-reference]\n' +
       '       [--profile DIR] [--wait-quiet S] [--busy-retries N]\n',
   );
@@ -80,7 +82,7 @@ function parseArgs(argv: readonly string[]): Args {
     switch (flag) {
       case '--scenario': {
         const name = value();
-        if (!name || !(name in LOAD_SCENARIOS || name in IDLE_SCENARIOS)) usage(`unknown scenario '${name}'`);
+        if (!name || !(name in LOAD_SCENARIOS || name in IDLE_SCENARIOS || name === 'search')) usage(`unknown scenario '${name}'`);
         args.scenarios.push(name);
         break;
       }
@@ -194,8 +196,18 @@ async function main(): Promise<void> {
   };
 
   const reported: Reported[] = [];
+  let searchOk = true;
   for (const name of chosen) {
     await quiet();
+    if (name === 'search') {
+      // Its own corpus and table (bench/search-scenario.ts); not in the default set.
+      const ran = await runSearchBench({ quick: args.quick, log }).catch((err: unknown) => {
+        log(`search FAILED: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
+      });
+      searchOk = ran && searchOk;
+      continue;
+    }
     if (name in IDLE_SCENARIOS) {
       const refs = await referencesFor('idle');
       log(`${name} …`);
@@ -220,7 +232,7 @@ async function main(): Promise<void> {
   for (const line of notes(all)) process.stdout.write(`- ${line}\n`);
   process.stdout.write('\n');
   for (const r of all) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
-  process.exitCode = all.every((r) => r.ok) ? 0 : 1;
+  process.exitCode = all.every((r) => r.ok) && searchOk ? 0 : 1;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

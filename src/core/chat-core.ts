@@ -15,6 +15,7 @@ import type { CoreContext } from './core-context.js';
 import * as chatQueries from './queries/chat-queries.js';
 import * as historyQueries from './queries/history-queries.js';
 import * as presenceQueries from './queries/presence-queries.js';
+import * as searchQueries from './queries/search-queries.js';
 
 /**
  * The one set of functions every dialect calls. Each method authorizes the actor and applies
@@ -120,6 +121,10 @@ export class ChatCore {
   }
   messagesSince(actorId: string, chatId: number, since: number, limit: number): Promise<Message[]> {
     return historyQueries.messagesSince(this.ctx, actorId, chatId, since, limit);
+  }
+  /** Full-text search over the caller's chats (`q` is validated here, not in the dialects). */
+  searchMessages(actorId: string, request: searchQueries.SearchRequest): Promise<Message[]> {
+    return searchQueries.searchMessages(this.ctx, actorId, request);
   }
   getMessage(id: number): Promise<Message | undefined> {
     return this.ctx.store.getMessage(id);

@@ -1,6 +1,7 @@
 import type { Chat, ChatType, Member, Role } from '../domain/chat.js';
 import type { ChatSummary } from '../domain/chat-summary.js';
 import type { Message } from '../domain/message.js';
+import type { SearchExpression } from '../domain/search-expression.js';
 import type { ProfilePatch, User } from '../domain/user.js';
 
 export interface NewMessage {
@@ -54,6 +55,14 @@ export interface HistoryQuery {
   readonly beforeId?: number | undefined;
 }
 
+export interface SearchQuery {
+  /** Only chats this user is a current member of. */
+  readonly memberId: string;
+  readonly expression: SearchExpression;
+  readonly limit: number;
+  readonly offset: number;
+}
+
 /**
  * Durable state. Guarantees every implementation keeps (the conformance suite checks them):
  * - `appendMessages` allocates each chat's `seq` in the same transaction as the insert,
@@ -66,6 +75,10 @@ export interface HistoryQuery {
  *   A delete erases the stored text. A deleted or unknown message is left alone (`undefined`).
  * - Receipt cursors only move forward.
  * - Membership reads see only current members (a removed member is gone at once).
+ * - `searchMessages` matches words case-insensitively in any script (no stemming, no stop
+ *   words), only in chats the user is a current member of, never in a deleted message or in
+ *   text that was replaced (the index follows every change of `text` and `deleted_at`); best
+ *   match first, then newest (id descending: ids grow in commit order).
  * - Conflicts raise `ChatError('conflict')`; unknown ids come back as `undefined`, not errors.
  * - A database that cannot be reached (down, restarting, connection lost) raises
  *   `ChatError('unavailable')`, which every dialect answers as retryable (REST 503 +
@@ -130,6 +143,8 @@ export interface Store {
   deleteMessage(chatId: number, messageId: number, now: number): Promise<Message | undefined>;
   /** Messages whose latest change has `changeSeq > afterChangeSeq`, in change order (current state each). */
   listChangesAfter(chatId: number, afterChangeSeq: number, limit: number): Promise<Message[]>;
+  /** Full-text search; see the guarantees above. */
+  searchMessages(query: SearchQuery): Promise<Message[]>;
 
   /** Moves cursors forward; returns only the entries that moved. */
   advanceDelivered(entries: readonly ReceiptAdvance[]): Promise<ReceiptAdvanced[]>;

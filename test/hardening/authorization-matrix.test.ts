@@ -101,6 +101,7 @@ const REST: Record<string, Entry> = {
     req: ({ group, memberMessage }) => ({ method: 'DELETE', path: `/api/v1/chat/conversations/${group}/messages/${memberMessage}` }),
   },
   'GET /api/v1/chat/conversations/{id}/changes': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/v1/chat/conversations/${group}/changes?after=0` }) },
+  'GET /api/v1/chat/search': { scope: 'self', req: () => ({ method: 'GET', path: `/api/v1/chat/search?q=${SECRET}` }) },
   'GET /api/v1/chat/presence/{user_id}': { scope: 'self', req: ({ w }) => ({ method: 'GET', path: `/api/v1/chat/presence/${w.owner.id}` }) },
   // rooms
   'POST /api/v1/user': { scope: 'self', req: () => ({ method: 'POST', path: '/api/v1/user', form: form({ description: 'me' }) }) },
@@ -137,6 +138,7 @@ const REST: Record<string, Entry> = {
   'GET /api/chats/{chatId}/online': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}/online` }) },
   'GET /api/chats/{chatId}/missed-messages': { scope: 'chat', req: ({ group }) => ({ method: 'GET', path: `/api/chats/${group}/missed-messages?since=2000-01-01T00:00:00Z` }) },
   'POST /api/chats/{chatId}/messages/read': { scope: 'chat', req: ({ group }) => ({ method: 'POST', path: `/api/chats/${group}/messages/read` }) },
+  'GET /api/messages/search': { scope: 'self', req: () => ({ method: 'GET', path: `/api/messages/search?q=${SECRET}` }) },
   // user lookups for the web client (any authenticated user may ask)
   'GET /api/users/by-username/{username}': { scope: 'self', req: ({ w }) => ({ method: 'GET', path: `/api/users/by-username/${w.owner.username}` }) },
   'GET /api/users/{userId}': { scope: 'self', req: ({ w }) => ({ method: 'GET', path: `/api/users/${w.owner.id}` }) },
@@ -443,5 +445,21 @@ describe.each(backends)('authorization matrix on %s', (backend) => {
     }
     const texts = (await w.t.server.store.listMessagesAfterSeq(group, 0, 100)).map((m) => m.text);
     expect(texts.filter((t) => t === 'sneak')).toHaveLength(1);
+  });
+
+  it('search (hub, stomp, socketio) shows the member the chat’s messages and outsiders or removed members nothing of it', async () => {
+    await freshGroup(w);
+    const found = async (user: TestUser): Promise<string> => {
+      const hub = await call(w, user === w.member ? 'member' : user === w.removed ? 'removed' : 'outsider', { method: 'GET', path: `/api/v1/chat/search?q=${SECRET}` });
+      const stomp = await call(w, user === w.member ? 'member' : user === w.removed ? 'removed' : 'outsider', { method: 'GET', path: `/api/messages/search?q=${SECRET}` });
+      const s = io(w.t.url, { auth: { token: user.token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      const ack = (await s.timeout(5000).emitWithAck('search_messages', { q: SECRET })) as { success: boolean };
+      s.close();
+      expect([hub.status, stomp.status, ack.success]).toEqual([200, 200, true]);
+      return [hub.text, stomp.text, JSON.stringify(ack)].join('\n');
+    };
+    expect(await found(w.member)).toContain(`${SECRET}-2`);
+    for (const user of [w.outsider, w.removed]) expect(await found(user)).not.toContain(SECRET);
   });
 });

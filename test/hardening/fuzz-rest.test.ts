@@ -92,7 +92,7 @@ describe.each(backends)('REST fuzzing on %s', (backend) => {
         route: fc.constant(route),
         caller: fc.constantFrom<Caller>('fuzzer', 'fuzzer', 'fuzzer', 'outsider', 'anonymous', 'forged'),
         paramValues: fc.array(fc.record({ raw: fc.oneof({ weight: 2, arbitrary: fc.constantFrom(w.sink, String(w.sink)) }, idValue([...chats, ...users]), nastyString), encoded: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, fc.constant(false)) }), { minLength: 2, maxLength: 2 }),
-        query: fc.array(fc.tuple(fc.oneof(fc.constantFrom('limit', 'offset', 'since', 'beforeMessageId', 'token', 'access_token', 'limit[]'), nastyString), fc.oneof(nastyString, fc.integer({ min: -3, max: 500 }).map(String), fc.constantFrom('2024-01-15T10:30:00.000Z', '2024-13-45', '1710000000000', '2024-01-15T10:30:00.000+99:99'))), { maxLength: 4 }),
+        query: fc.array(fc.tuple(fc.oneof(fc.constantFrom('limit', 'offset', 'since', 'beforeMessageId', 'token', 'access_token', 'limit[]', 'q', 'q'), nastyString), fc.oneof(nastyString, fc.integer({ min: -3, max: 500 }).map(String), fc.constantFrom('2024-01-15T10:30:00.000Z', '2024-13-45', '1710000000000', '2024-01-15T10:30:00.000+99:99'))), { maxLength: 4 }),
         rawQuery: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('limit=%', 'limit=%zz&offset=1', 'since=%E0%A4%A', '&&&', 'limit', '=1', 'a[b]=1&a[c]=2', 'limit=1&limit=2') }),
         body: fc.oneof(
           // The route's own body fields (from its schema) with random values: most requests get past validation.

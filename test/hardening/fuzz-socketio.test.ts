@@ -19,7 +19,7 @@ import { anyJson, checkProperty, idValue, nastyString, startFuzzWorld, wellForme
  */
 
 const NO_ACCESS = 'У вас нет доступа к этому чату';
-const KNOWN = ['send_message', 'join_chat', 'leave_chat', 'get_chat_messages', 'get_my_chats'];
+const KNOWN = ['send_message', 'join_chat', 'leave_chat', 'get_chat_messages', 'get_my_chats', 'search_messages'];
 const RESERVED = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
 const MAX_FRAME = 4096;
 
@@ -88,6 +88,7 @@ describe.each(backends)('Socket.IO fuzzing on %s', (backend) => {
     fc.oneof(
       { weight: 4, arbitrary: fc.record({ chatId: chatId(), text: fc.oneof(fc.constantFrom('hi', ' ', 'a'.repeat(1001)), nastyString, anyJson), limit: idValue([0, 5, 500]), offset: idValue([0, 1]) }, { requiredKeys: ['chatId'] }) },
       { weight: 4, arbitrary: fc.record({ chatId: fc.constantFrom<unknown>(w.sink, String(w.sink), w.seeded, String(w.seededPrivate)), text: fc.constantFrom('hello', 'привет') }) },
+      { weight: 2, arbitrary: fc.record({ q: fc.oneof(fc.constantFrom('hello', 'привет', '"a', '-x or', 'x'.repeat(201)), nastyString, anyJson), limit: idValue([0, 5, 500]), offset: idValue([0, 1]) }, { requiredKeys: ['q'] }) },
       { weight: 1, arbitrary: anyJson },
     );
   const eventName = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...KNOWN) }, { weight: 1, arbitrary: fc.constantFrom(...RESERVED) }, { weight: 2, arbitrary: nastyString.map(wellFormed) }, { weight: 1, arbitrary: fc.oneof(fc.integer(), anyJson) });
@@ -171,7 +172,7 @@ describe.each(backends)('Socket.IO fuzzing on %s', (backend) => {
           const target = typeof first === 'object' && first !== null && !Array.isArray(first) && !Buffer.isBuffer(first) ? first['chatId'] : undefined;
           const isSink = (typeof target === 'number' || typeof target === 'string') && /^[1-9]\d*$/.test(String(target)) && Number(target) === w.sink;
           if (!KNOWN.includes(event)) expect(ack, where).toEqual({ success: false, error: `Unknown event: ${event}`, code: 'bad_request' });
-          if (ack['success'] && event !== 'get_my_chats' && event !== 'leave_chat') expect(isSink, `${where}: succeeded outside the sink`).toBe(true);
+          if (ack['success'] && !['get_my_chats', 'leave_chat', 'search_messages'].includes(event)) expect(isSink, `${where}: succeeded outside the sink`).toBe(true);
           if (!ack['success'] && ack['code'] === 'forbidden') expect(ack['error']).toBe(NO_ACCESS);
           const seqAfter = (await w.t.server.store.getChat(w.sink))!.lastSeq;
           if (event === 'send_message' && ack['success']) {
@@ -184,12 +185,13 @@ describe.each(backends)('Socket.IO fuzzing on %s', (backend) => {
           seen.set(key, (seen.get(key) ?? 0) + 1);
         },
       ),
-      { seed: 0x50c2, numRuns: 150 },
+      { seed: 0x50c2, numRuns: 200 },
     );
     socket.close();
     if (process.env['FUZZ_VERBOSE']) console.log(JSON.stringify([...seen]));
     expect(seen.get('send_message ok') ?? 0).toBeGreaterThan(0);
     expect(seen.get('send_message forbidden') ?? 0).toBeGreaterThan(0);
+    expect(seen.get('search_messages ok') ?? 0).toBeGreaterThan(0);
     await w.assertHealthy(before, { noSessions: true });
   }, 60_000);
 

@@ -5,6 +5,7 @@ import { SqlChats } from './sql-chats.js';
 import { SqlMessageEdits } from './sql-message-edits.js';
 import { SqlMessages } from './sql-messages.js';
 import { SqlReceipts } from './sql-receipts.js';
+import { SqlSearch } from './sql-search.js';
 import { SqlUsers } from './sql-users.js';
 import type { Tables } from './tables.js';
 
@@ -27,6 +28,7 @@ export class KyselyStore implements Store {
   private readonly messages: SqlMessages;
   private readonly edits: SqlMessageEdits;
   private readonly receipts: SqlReceipts;
+  private readonly search: SqlSearch;
 
   readonly writeConcurrency: number;
 
@@ -42,6 +44,7 @@ export class KyselyStore implements Store {
     this.messages = new SqlMessages(db);
     this.edits = new SqlMessageEdits(db);
     this.receipts = new SqlReceipts(db, kind);
+    this.search = new SqlSearch(db, kind);
   }
 
   async ping(): Promise<void> {
@@ -89,6 +92,7 @@ export class KyselyStore implements Store {
   editMessage: Store['editMessage'] = (chatId, messageId, text, now) => this.edits.editMessage(chatId, messageId, text, now);
   deleteMessage: Store['deleteMessage'] = (chatId, messageId, now) => this.edits.deleteMessage(chatId, messageId, now);
   listChangesAfter: Store['listChangesAfter'] = (chatId, after, limit) => this.edits.listChangesAfter(chatId, after, limit);
+  searchMessages: Store['searchMessages'] = (query) => this.search.searchMessages(query);
 
   advanceDelivered: Store['advanceDelivered'] = (entries) => this.hot.advanceDelivered(entries);
   deliveredCursors: Store['deliveredCursors'] = (keys) => this.hot.deliveredCursors(keys);

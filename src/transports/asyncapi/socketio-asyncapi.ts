@@ -111,6 +111,15 @@ const events: readonly EventDoc[] = [
     answer: success({ changes: arrayOf(message), cursor: int(undefined, { minimum: 0 }) }),
     answerExample: { success: true, changes: [editedWireMessage], cursor: editedMessage.changeSeq },
   },
+  {
+    event: 'search_messages',
+    summary:
+      'Full-text search over the chats the user is a member of now: best match first, then newest; deleted messages never match. `q`: 1–200 characters, web-search syntax (words all required, "quoted phrase", -exclude, or), case-insensitive, any language, no stemming. `limit` (default 50, capped at 200) and `offset` page it.',
+    payload: openObject({ q: str('1..200 code points, not only whitespace') }, { limit: { oneOf: [int(undefined, { minimum: 0 }), str(undefined, { pattern: '^[0-9]+$' })] }, offset: { oneOf: [int(undefined, { minimum: 0 }), str(undefined, { pattern: '^[0-9]+$' })] } }),
+    example: { q: 'привет world', limit: 20 },
+    answer: success({ messages: arrayOf(message) }),
+    answerExample: { success: true, messages: [sampleWireMessage] },
+  },
 ];
 
 /** Failure answers, from the dialect's one error mapper. */

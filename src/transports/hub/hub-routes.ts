@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseId, parsePage, parseUserId } from '../../core/paging.js';
 import { checkMessageText } from '../../core/text-rules.js';
+import { SEARCH_SYNTAX } from '../../core/queries/search-queries.js';
 import type { DialectContext } from '../dialect.js';
 import { actor } from '../http/authenticate.js';
 import { displayName } from '../../domain/user.js';
@@ -10,6 +11,7 @@ import { presenceData, restConversation, restMessage, type Peer } from './hub-wi
 const tags = ['hub'];
 const page = { type: 'object', properties: { limit: { type: 'string' }, offset: { type: 'string' } } } as const;
 const conversationParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
+const search = { type: 'object', properties: { q: { type: 'string', description: SEARCH_SYNTAX }, limit: { type: 'string' }, offset: { type: 'string' } } } as const;
 const userParams = { type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] } as const;
 
 /**
@@ -76,6 +78,24 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
         const chatId = parseId((request.params as { id: string }).id, 'conversation id');
         const q = request.query as { limit?: string; offset?: string };
         const messages = await core.history(actor(request).id, chatId, parsePage(q.limit, q.offset, { limit: 50, max: 200 }));
+        return { messages: messages.map(restMessage) };
+      },
+    );
+
+    app.get(
+      '/api/v1/chat/search',
+      {
+        onRequest,
+        schema: {
+          tags,
+          summary: 'Search messages of the caller’s conversations: best match first, then newest; q is 1–200 characters',
+          querystring: search,
+        },
+      },
+      async (request) => {
+        const q = request.query as { q?: string; limit?: string; offset?: string };
+        const page = parsePage(q.limit, q.offset, { limit: 50, max: core.settings.maxPageSize });
+        const messages = await core.searchMessages(actor(request).id, { q: q.q, ...page });
         return { messages: messages.map(restMessage) };
       },
     );

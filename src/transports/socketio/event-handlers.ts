@@ -76,6 +76,14 @@ const getChatMessages: Handler = async ({ core, user }, payload) => {
   return { success: true, messages: await encodeMessages(core, messages) };
 };
 
+/** `{q, limit?, offset?}`: the caller's chats only, best match first, then newest. */
+const searchMessages: Handler = async ({ core, user }, payload) => {
+  const body = fields(payload);
+  const page = parsePage(body['limit'], body['offset'], { limit: DEFAULT_PAGE, max: core.settings.maxPageSize });
+  const messages = await core.searchMessages(user.id, { q: body['q'], ...page });
+  return { success: true, messages: await encodeMessages(core, messages) };
+};
+
 /** Newest activity first; `messages` holds the last message, or nothing. */
 const getMyChats: Handler = async ({ core, user }) => {
   const summaries = await core.listChats(user.id, { limit: null, offset: 0 });
@@ -123,4 +131,5 @@ export const eventHandlers: ReadonlyMap<string, Handler> = new Map([
   ['leave_chat', leaveChat],
   ['get_chat_messages', getChatMessages],
   ['get_my_chats', getMyChats],
+  ['search_messages', searchMessages],
 ]);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId, parsePage, parseUserId } from '../../core/paging.js';
+import { SEARCH_SYNTAX } from '../../core/queries/search-queries.js';
 import { badRequest, isChatError, notFound } from '../../domain/errors.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
 import { renderChat, renderMessage, renderSentMessage } from './stomp-render.js';
@@ -178,6 +179,22 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
       const chatId = parseId(param(request, 'chatId'), 'chatId');
       const since = parseSince(query(request)['since']);
       return (await core.messagesSince(actor(request).id, chatId, since, MISSED_LIMIT)).map(renderMessage);
+    },
+  );
+
+  app.get(
+    '/api/messages/search',
+    {
+      onRequest: authenticate,
+      schema: {
+        tags,
+        summary: 'Search messages of the caller’s chats: best match first, then newest; q is 1–200 characters',
+        querystring: { type: 'object', properties: { q: { type: 'string', description: SEARCH_SYNTAX }, limit: { type: 'string' }, offset: { type: 'string' } } },
+      },
+    },
+    async (request) => {
+      const page = parsePage(query(request)['limit'], query(request)['offset'], { limit: 50, max: core.settings.maxPageSize });
+      return (await core.searchMessages(actor(request).id, { q: query(request)['q'], ...page })).map(renderMessage);
     },
   );
 

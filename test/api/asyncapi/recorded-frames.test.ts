@@ -274,6 +274,7 @@ describe('recorded frames of every dialect validate against /asyncapi.json', () 
     expect(await call(b, 'delete_message', { messageId: sent.message.id })).toMatchObject({ success: true });
     expect(await call(a, 'get_chat_changes', { chatId: String(group), after: 0 })).toMatchObject({ success: true });
     await Promise.all([seen('socketio', 'message_updated'), seen('socketio', 'message_deleted')]);
+    expect(await call(a, 'search_messages', { q: 'socket.io', limit: 5 })).toMatchObject({ success: true, messages: [expect.objectContaining({ text: 'hi from socket.io' })] });
     expect(await call(a, 'leave_chat', { chatId: String(group) })).toMatchObject({ success: true });
     expect(await call(a, 'join_chat', { chatId: 999_999 })).toMatchObject({ success: false, code: 'forbidden' });
     expect(await call(a, 'send_message', { chatId: 'x', text: 'bad id' }, true)).toMatchObject({ success: false, code: 'bad_request' });

@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSearchExpression } from '../../src/domain/search-expression.js';
+import type { Store } from '../../src/ports/store.js';
+import { openPostgresStore } from '../../src/storage/postgres/open-postgres-store.js';
+import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite-store.js';
+import { backends, type Backend } from '../support/backends.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+/**
+ * One search suite, both storages: the `searchMessages` guarantees of src/ports/store.ts and the
+ * web-search syntax of src/domain/search-expression.ts, on real databases (PostgreSQL GIN +
+ * websearch_to_tsquery, SQLite FTS5). Each test uses its own chats, so results never mix.
+ */
+describe.each(backends)('message search on %s', (backend: Backend) => {
+  let store: Store;
+  let dir: string | undefined;
+  let db: TestDatabase | undefined;
+  let now = 1_700_000_000_000;
+  const tick = (): number => (now += 1000);
+
+  beforeAll(async () => {
+    if (backend === 'postgres') {
+      db = await createTestDatabase();
+      store = await openPostgresStore(db.url);
+    } else {
+      dir = mkdtempSync(join(tmpdir(), 'search-'));
+      store = await openSqliteStore(join(dir, 'chat.db'));
+    }
+    for (const id of ['me', 'peer', 'stranger']) await store.upsertUser(id, { username: id }, tick());
+  });
+  afterAll(async () => {
+    await store.close();
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh group of `me` and `peer` holding the texts, sent one per tick (oldest first). */
+  async function chatWith(texts: readonly string[], members: readonly string[] = ['peer']): Promise<{ chatId: number; ids: number[] }> {
+    const chat = await store.createGroup({ name: 'g', description: null, avatarUrl: null, ownerId: 'me', memberIds: [...members] }, tick());
+    const ids: number[] = [];
+    for (const text of texts) {
+      const [r] = await store.appendMessages([{ chatId: chat.id, senderId: 'me', text, kind: 'text', replyTo: null, clientMsgId: null }], tick());
+      ids.push(r!.message.id);
+    }
+    return { chatId: chat.id, ids };
+  }
+
+  const search = async (q: string, options: { as?: string; limit?: number; offset?: number; chatId?: number } = {}): Promise<string[]> => {
+    const expression = parseSearchExpression(q);
+    if (!expression) return [];
+    const found = await store.searchMessages({ memberId: options.as ?? 'me', expression, limit: options.limit ?? 50, offset: options.offset ?? 0 });
+    return found.filter((m) => options.chatId === undefined || m.chatId === options.chatId).map((m) => m.text);
+  };
+
+  it('finds Russian and English words whatever their case, as whole words, with no stemming', async () => {
+    const { chatId } = await chatWith(['Привет, МИР! Как дела?', 'Hello WORLD from polychat', 'ёлка и йогурт', 'worldwide news', 'приветствие']);
+    expect(await search('мир', { chatId })).toEqual(['Привет, МИР! Как дела?']);
+    expect(await search('ПРИВЕТ', { chatId })).toEqual(['Привет, МИР! Как дела?']);
+    expect(await search('world', { chatId })).toEqual(['Hello WORLD from polychat']);
+    expect(await search('Hello', { chatId })).toEqual(['Hello WORLD from polychat']);
+    expect(await search('Ёлка', { chatId })).toEqual(['ёлка и йогурт']);
+    expect(await search('йогурт', { chatId })).toEqual(['ёлка и йогурт']);
+    // Language-neutral: no stemming, so a different form of the word is a different word.
+    expect(await search('дела', { chatId })).toEqual(['Привет, МИР! Как дела?']);
+    expect(await search('дело', { chatId })).toEqual([]);
+    expect(await search('polychats', { chatId })).toEqual([]);
+  });
+
+  it('splits words at anything but a letter or digit, alike on both storages', async () => {
+    const { chatId } = await chatWith(['order item-42 shipped', 'write to user@example.com', 'release v1.2.3 is out', 'pi is 3.14', 'snake_case_name', "don't panic"]);
+    expect(await search('42', { chatId })).toEqual(['order item-42 shipped']);
+    expect(await search('item-42', { chatId })).toEqual(['order item-42 shipped']);
+    expect(await search('example', { chatId })).toEqual(['write to user@example.com']);
+    expect(await search('user@example.com', { chatId })).toEqual(['write to user@example.com']);
+    expect(await search('v1.2.3', { chatId })).toEqual(['release v1.2.3 is out']);
+    expect(await search('14', { chatId })).toEqual(['pi is 3.14']);
+    expect(await search('case', { chatId })).toEqual(['snake_case_name']);
+    expect(await search('panic don', { chatId })).toEqual(["don't panic"]);
+  });
+
+  it('requires every word, reads "quoted words" as a phrase, -word as an exclusion and `or` as an alternative', async () => {
+    const { chatId } = await chatWith(['red apple pie', 'green apple', 'pie red apple', 'blue sky', 'красное яблоко']);
+    expect((await search('apple red', { chatId })).sort()).toEqual(['pie red apple', 'red apple pie']);
+    expect(await search('"red apple pie"', { chatId })).toEqual(['red apple pie']);
+    expect((await search('"red apple"', { chatId })).sort()).toEqual(['pie red apple', 'red apple pie']);
+    expect(await search('"apple red"', { chatId })).toEqual([]);
+    expect(await search('apple -red', { chatId })).toEqual(['green apple']);
+    expect(await search('apple -"red apple"', { chatId })).toEqual(['green apple']);
+    expect((await search('sky or яблоко', { chatId })).sort()).toEqual(['blue sky', 'красное яблоко']);
+    expect((await search('green apple OR blue', { chatId })).sort()).toEqual(['blue sky', 'green apple']);
+    // Punctuation separates words; operators in a user's text never break the query.
+    expect((await search('apple,red!', { chatId })).sort()).toEqual(['pie red apple', 'red apple pie']);
+    for (const q of ['"unclosed apple', 'apple AND NOT (', '*', 'NEAR(apple red)', "o'clock ) ( \" -", 'red:apple', '^apple']) {
+      await expect(search(q, { chatId }), q).resolves.toBeInstanceOf(Array);
+    }
+    expect(await search('"unclosed apple', { chatId })).toEqual([]);
+    expect(await search('"green apple', { chatId })).toEqual(['green apple']);
+    // Nothing to look for: no word, or only exclusions.
+    expect(parseSearchExpression('!!! ??? -')).toBeUndefined();
+    expect(parseSearchExpression('-apple')).toBeUndefined();
+  });
+
+  it('orders by relevance, then newest first, and pages like history', async () => {
+    const { chatId } = await chatWith(['kiwi', 'kiwi banana cherry date elderberry fig grape', 'kiwi kiwi kiwi', 'kiwi', 'kiwi']);
+    const all = await store.searchMessages({ memberId: 'me', expression: parseSearchExpression('kiwi')!, limit: 50, offset: 0 });
+    const mine = all.filter((m) => m.chatId === chatId);
+    expect(mine.map((m) => m.text)[0]).toBe('kiwi kiwi kiwi');
+    // The three plain 'kiwi' messages rank alike: newest first.
+    const plain = mine.filter((m) => m.text === 'kiwi').map((m) => m.id);
+    expect(plain).toEqual([...plain].sort((a, b) => b - a));
+    expect(mine).toHaveLength(5);
+    const pages = [];
+    for (let offset = 0; offset < 5; offset += 2) pages.push(...(await store.searchMessages({ memberId: 'me', expression: parseSearchExpression('kiwi')!, limit: 2, offset })));
+    expect(pages.map((m) => m.id)).toEqual(mine.map((m) => m.id));
+    expect(await store.searchMessages({ memberId: 'me', expression: parseSearchExpression('kiwi')!, limit: 0, offset: 0 })).toEqual([]);
+  });
+
+  it('searches only chats the user is a current member of', async () => {
+    const { chatId: shared } = await chatWith(['mango in the shared chat']);
+    const { chatId: privateToMe } = await chatWith(['mango only for me'], []);
+    expect((await search('mango')).sort()).toEqual(['mango in the shared chat', 'mango only for me']);
+    expect(await search('mango', { as: 'peer' })).toEqual(['mango in the shared chat']);
+    expect(await search('mango', { as: 'stranger' })).toEqual([]);
+    await store.removeMembers(shared, ['peer'], tick());
+    expect(await search('mango', { as: 'peer' })).toEqual([]);
+    await store.addMembers(shared, ['peer'], 'member', tick());
+    expect(await search('mango', { as: 'peer' })).toEqual(['mango in the shared chat']);
+    await store.deleteChat(privateToMe);
+    expect(await search('mango')).toEqual(['mango in the shared chat']);
+  });
+
+  it('follows changes of the text: an edited or erased (deleted) text is no longer found', async () => {
+    const { chatId, ids } = await chatWith(['papaya secret plan', 'papaya salad']);
+    // The delete API lives elsewhere; what matters here is that the index follows the column.
+    const db = (store as unknown as { db: Kysely<unknown> }).db;
+    await sql`update messages set text = ${'guava salad'}, edited_at = ${tick()} where id = ${ids[1]!}`.execute(db);
+    expect(await search('papaya', { chatId })).toEqual(['papaya secret plan']);
+    expect(await search('guava', { chatId })).toEqual(['guava salad']);
+    // Deletion erases the text and stamps deleted_at: neither the old words nor the row show.
+    await sql`update messages set text = ${''}, deleted_at = ${tick()} where id = ${ids[0]!}`.execute(db);
+    expect(await search('papaya', { chatId })).toEqual([]);
+    expect(await search('secret plan', { chatId })).toEqual([]);
+    // deleted_at alone (text kept, e.g. a soft delete) hides it as well.
+    await sql`update messages set deleted_at = ${tick()} where id = ${ids[1]!}`.execute(db);
+    expect(await search('guava', { chatId })).toEqual([]);
+  });
+});
