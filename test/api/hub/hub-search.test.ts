@@ -30,7 +30,7 @@ describe.each(backends)('hub search on %s', (backend) => {
     const res = await search(me, `q=${encodeURIComponent('ПОЕЗД train')}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      messages: [{ id: expect.any(String), conversation_id: String(group), sender_id: peer.id, body: 'Поезд опаздывает, train is late', created_at: expect.stringMatching(ISO), seq: 3 }],
+      messages: [{ id: expect.any(String), conversation_id: String(group), sender_id: peer.id, body: 'Поезд опаздывает, train is late', created_at: expect.stringMatching(ISO), seq: 3, edited_at: null, deleted_at: null, change_seq: 0 }],
     });
     const english = await search(me, 'q=tickets');
     expect(english.body.messages.map((m: any) => m.body)).toEqual(['train tickets bought']);

@@ -24,7 +24,7 @@ describe.each(backends)('stomp search on %s', (backend) => {
     const res = await search(peer, `q=${encodeURIComponent('встреча')}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
-      { id: expect.any(String), conversationId: String(chat), senderId: me.id, content: 'встреча отменена', createdAt: expect.any(String), type: 'TEXT', replyToMessageId: null, seq: 3 },
+      { id: expect.any(String), conversationId: String(chat), senderId: me.id, content: 'встреча отменена', createdAt: expect.any(String), type: 'TEXT', replyToMessageId: null, seq: 3, editedAt: null, deletedAt: null, changeSeq: 0 },
       expect.objectContaining({ content: 'Встреча в пятницу', seq: 1 }),
     ]);
     expect((await search(peer, 'q=friday')).body.map((m: any) => m.content)).toEqual(['meeting on Friday']);
