@@ -99,4 +99,16 @@ describe.each(backends)('message edit/delete rules on %s', (backend) => {
     expect(await core().changesAfter(member.id, chat.id, 2, 10)).toEqual({ changes: [], cursor: 2 });
     await expect(core().changesAfter(outsider.id, chat.id, 0, 10)).rejects.toMatchObject({ code: 'forbidden' });
   });
+
+  it('keeps search in step: an edit is found by its new words only, a delete by none', async () => {
+    const chat = await core().createGroup(owner.id, { name: 's', memberIds: [member.id] });
+    const { message } = await core().sendMessage(member.id, { chatId: chat.id, text: 'zebra' });
+    const find = async (q: string) => (await core().searchMessages(owner.id, { q, limit: 10, offset: 0 })).map((m) => m.id);
+    expect(await find('zebra')).toEqual([message.id]);
+    await core().editMessage(member.id, { chatId: chat.id, messageId: message.id }, 'okapi');
+    expect(await find('zebra')).toEqual([]);
+    expect(await find('okapi')).toEqual([message.id]);
+    await core().deleteMessage(member.id, { chatId: chat.id, messageId: message.id });
+    expect(await find('okapi')).toEqual([]);
+  });
 });
