@@ -1,8 +1,10 @@
+import type { Selectable } from 'kysely';
 import type pg from 'pg';
 import type { AppendResult, NewMessage, ReceiptAdvance, ReceiptAdvanced } from '../../ports/store.js';
 import { AppendPlan } from '../sql/append-plan.js';
 import { furthestPerCursor, type CursorKey, type HotPath } from '../sql/hot-path.js';
 import { toMessage } from '../sql/row-mappers.js';
+import type { MessagesTable } from '../sql/tables.js';
 
 /**
  * One statement per batch, so one round trip and one implicit transaction: earlier copies of
@@ -72,22 +74,8 @@ where m.left_at is null`;
 const NOT_NULL_VIOLATION = '23502';
 const UNIQUE_VIOLATION = '23505';
 
-interface AppendRow {
-  created: boolean;
-  ord: number | null;
-  id: number;
-  chat_id: number;
-  seq: number;
-  sender_id: string;
-  text: string;
-  kind: string;
-  reply_to: number | null;
-  client_msg_id: string | null;
-  created_at: number;
-  edited_at: number | null;
-  deleted_at: number | null;
-  change_seq: number;
-}
+/** A stored row (all but id/chat_id/seq null for new ones), whether it is new, and its input position if not. */
+type AppendRow = Selectable<MessagesTable> & { readonly created: boolean; readonly ord: number | null };
 
 export class PostgresHotPath implements HotPath {
   constructor(private readonly pool: pg.Pool) {}
