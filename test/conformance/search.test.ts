@@ -1,14 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchExpression } from '../../src/domain/search-expression.js';
 import type { Store } from '../../src/ports/store.js';
-import { openPostgresStore } from '../../src/storage/postgres/open-postgres-store.js';
-import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite-store.js';
 import { backends, type Backend } from '../support/backends.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { openTestStore, type OpenedStore } from '../support/test-store.js';
 
 /**
  * One search suite, both storages: the `searchMessages` guarantees of src/ports/store.ts and the
@@ -17,26 +12,16 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
  */
 describe.each(backends)('message search on %s', (backend: Backend) => {
   let store: Store;
-  let dir: string | undefined;
-  let db: TestDatabase | undefined;
+  let opened: OpenedStore;
   let now = 1_700_000_000_000;
   const tick = (): number => (now += 1000);
 
   beforeAll(async () => {
-    if (backend === 'postgres') {
-      db = await createTestDatabase();
-      store = await openPostgresStore(db.url);
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'search-'));
-      store = await openSqliteStore(join(dir, 'chat.db'));
-    }
+    opened = await openTestStore(backend, 'search');
+    store = opened.store;
     for (const id of ['me', 'peer', 'stranger']) await store.upsertUser(id, { username: id }, tick());
   });
-  afterAll(async () => {
-    await store.close();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => opened.close());
 
   /** A fresh group of `me` and `peer` holding the texts, sent one per tick (oldest first). */
   async function chatWith(texts: readonly string[], members: readonly string[] = ['peer']): Promise<{ chatId: number; ids: number[] }> {

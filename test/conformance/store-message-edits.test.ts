@@ -1,38 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewMessage, Store } from '../../src/ports/store.js';
-import { openPostgresStore } from '../../src/storage/postgres/open-postgres-store.js';
-import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite-store.js';
 import { backends, type Backend } from '../support/backends.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { openTestStore, type OpenedStore } from '../support/test-store.js';
 
 /** The edit/delete guarantees of src/ports/store.ts, on every Store implementation. */
 describe.each(backends)('Store edits and deletes on %s', (backend: Backend) => {
   let store: Store;
-  let dir: string | undefined;
-  let db: TestDatabase | undefined;
+  let opened: OpenedStore;
   let now = 1_700_000_000_000;
   const tick = (): number => (now += 1000);
   const row = (chatId: number, text: string, senderId = 'a'): NewMessage => ({ chatId, senderId, text, kind: 'TEXT', replyTo: null, clientMsgId: null });
   const group = async () => store.createGroup({ name: 'E', description: null, avatarUrl: null, ownerId: 'a', memberIds: ['b'] }, tick());
 
   beforeAll(async () => {
-    if (backend === 'postgres') {
-      db = await createTestDatabase();
-      store = await openPostgresStore(db.url);
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'store-edits-'));
-      store = await openSqliteStore(join(dir, 'chat.db'));
-    }
+    opened = await openTestStore(backend, 'store-edits');
+    store = opened.store;
     for (const id of ['a', 'b']) await store.upsertUser(id, { username: `user_${id}` }, tick());
   });
-  afterAll(async () => {
-    await store.close();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => opened.close());
 
   it('edits keep id and seq, set editedAt and take the next change cursor', async () => {
     const g = await group();

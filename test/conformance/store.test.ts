@@ -1,36 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/ports/store.js';
-import { openPostgresStore } from '../../src/storage/postgres/open-postgres-store.js';
-import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite-store.js';
 import { backends, type Backend } from '../support/backends.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { openTestStore, type OpenedStore } from '../support/test-store.js';
 
 /** One suite, every Store implementation: the guarantees in src/ports/store.ts, checked on real databases. */
 describe.each(backends)('Store conformance on %s', (backend: Backend) => {
   let store: Store;
-  let dir: string | undefined;
-  let db: TestDatabase | undefined;
+  let opened: OpenedStore;
   let now = 1_700_000_000_000;
   const tick = (): number => (now += 1000);
 
   beforeAll(async () => {
-    if (backend === 'postgres') {
-      db = await createTestDatabase();
-      store = await openPostgresStore(db.url);
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'store-'));
-      store = await openSqliteStore(join(dir, 'chat.db'));
-    }
+    opened = await openTestStore(backend, 'store');
+    store = opened.store;
     for (const id of ['a', 'b', 'c', 'd']) await store.upsertUser(id, { username: `user_${id}` }, tick());
   });
-  afterAll(async () => {
-    await store.close();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => opened.close());
 
   it('upserts users and applies only the fields present', async () => {
     await store.upsertUser('u1', { username: 'one', email: 'one@example.com' }, tick());

@@ -1,36 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageWriter } from '../../src/core/message-writer.js';
 import type { AppendResult, NewMessage, Store } from '../../src/ports/store.js';
-import { openPostgresStore } from '../../src/storage/postgres/open-postgres-store.js';
-import { openSqliteStore } from '../../src/storage/sqlite/open-sqlite-store.js';
 import { backends, type Backend } from '../support/backends.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { openTestStore, type OpenedStore } from '../support/test-store.js';
 
 describe.each(backends)('MessageWriter on %s', (backend: Backend) => {
   let store: Store;
-  let dir: string | undefined;
-  let db: TestDatabase | undefined;
+  let opened: OpenedStore;
   const now = (): number => Date.now();
   const row = (chatId: number, text: string): NewMessage => ({ chatId, senderId: 'a', text, kind: 'TEXT', replyTo: null, clientMsgId: null });
 
   beforeAll(async () => {
-    if (backend === 'postgres') {
-      db = await createTestDatabase();
-      store = await openPostgresStore(db.url);
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'writer-'));
-      store = await openSqliteStore(join(dir, 'chat.db'));
-    }
+    opened = await openTestStore(backend, 'writer');
+    store = opened.store;
     await store.upsertUser('a', { username: 'a' }, now());
   });
-  afterAll(async () => {
-    await store.close();
-    await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => opened.close());
 
   it('announces each chat in accepted order, lane by lane, and fails only the senders of a chat that is gone', async () => {
     const chats = await Promise.all([1, 2, 3, 4, 5].map((i) => store.createGroup({ name: `w${i}`, description: null, avatarUrl: null, ownerId: 'a', memberIds: [] }, now())));
