@@ -210,7 +210,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const ws = new WsGateway({ maxFrameBytes: config.maxFrameBytes, maxBufferedBytes: config.maxBufferedBytes, pingIntervalMs: config.wsPingIntervalMs });
   const dialects = options.dialects ?? allDialects();
   for (const dialect of dialects) {
-    await dialect.register({ app, core, registry, upgrades, ws, config, log: log.child({ dialect: dialect.name }), authenticate });
+    const settings = { maxFrameBytes: config.maxFrameBytes, maxBodyBytes: config.maxBodyBytes, handshakeTimeoutMs: config.handshakeTimeoutMs };
+    await dialect.register({ app, core, registry, upgrades, ws, settings, log: log.child({ dialect: dialect.name }), authenticate });
   }
   upgrades.attach(app.server);
   await app.ready();

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../app/config.js';
 import type { ChatCore } from '../core/chat-core.js';
 import type { Logger } from '../ports/logger.js';
 import type { SessionRegistry } from '../realtime/session-registry.js';
@@ -7,6 +6,7 @@ import type { DialectName } from '../realtime/session.js';
 import type { Authenticate } from './http/authenticate.js';
 import type { UpgradeRouter } from './shared/upgrade-router.js';
 import type { WsGateway } from './shared/ws-gateway.js';
+import type { TransportSettings } from './transport-settings.js';
 
 /** What a dialect gets to plug itself in: routes, upgrades, the core and the session registry. */
 export interface DialectContext {
@@ -15,7 +15,7 @@ export interface DialectContext {
   readonly registry: SessionRegistry;
   readonly upgrades: UpgradeRouter;
   readonly ws: WsGateway;
-  readonly config: Config;
+  readonly settings: TransportSettings;
   readonly log: Logger;
   readonly authenticate: Authenticate;
 }

@@ -16,9 +16,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   identity: ['domain', 'ports', 'identity'],
   core: ['domain', 'ports', 'identity', 'core'],
   realtime: ['domain', 'ports', 'core', 'realtime'],
-  transports: ['domain', 'ports', 'core', 'realtime', 'transports', 'app/config.js'],
+  transports: ['domain', 'ports', 'core', 'realtime', 'transports'],
   storage: ['domain', 'ports', 'storage'],
-  bus: ['domain', 'ports', 'bus', 'app/config.js'],
+  bus: ['domain', 'ports', 'bus'],
   files: ['domain', 'ports', 'files'],
   app: ['*'],
 };

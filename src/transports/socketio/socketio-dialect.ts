@@ -31,13 +31,13 @@ export function socketioDialect(): Dialect {
         // The shared upgrade router answers (or leaves) every other path; engine.io must not
         // destroy upgrades it does not own.
         destroyUpgrade: false,
-        maxHttpBufferSize: ctx.config.maxFrameBytes,
+        maxHttpBufferSize: ctx.settings.maxFrameBytes,
         // SPEC: a dead connection is found within 30 s (ping every 20 s, 10 s to answer).
         pingInterval: 20_000,
         pingTimeout: 10_000,
         // HANDSHAKE_TIMEOUT_MS: an engine.io connection that never sends its Socket.IO CONNECT
         // (where the token travels) is closed after this long.
-        connectTimeout: ctx.config.handshakeTimeoutMs,
+        connectTimeout: ctx.settings.handshakeTimeoutMs,
         // Browsers on any origin may connect: auth is a bearer token, never a cookie.
         cors: { origin: true, credentials: false },
       });

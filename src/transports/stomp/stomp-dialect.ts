@@ -34,9 +34,9 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       const options: StompOptions = {
         heartbeatMs: 10_000,
         incompleteFrameMs: 2_000,
-        connectTimeoutMs: ctx.config.handshakeTimeoutMs,
+        connectTimeoutMs: ctx.settings.handshakeTimeoutMs,
         ...overrides,
-        maxFrameBytes: ctx.config.maxFrameBytes,
+        maxFrameBytes: ctx.settings.maxFrameBytes,
       };
       const deps: StompDeps = { core: ctx.core, registry: ctx.registry, log: ctx.log, options };
       registerStompRestRoutes(ctx.app, ctx.core, ctx.authenticate);
@@ -112,7 +112,7 @@ export function stompDialect(overrides: Partial<Omit<StompOptions, 'maxFrameByte
       const http = ctx.app.server;
       const previous = http.listeners('request') as Listener[];
       http.removeAllListeners('request');
-      const maxBody = ctx.config.maxBodyBytes;
+      const maxBody = ctx.settings.maxBodyBytes;
       http.on('request', function (this: unknown, req: IncomingMessage, res: ServerResponse) {
         if (isSockJsPath(req.url)) {
           // SockJS buffers xhr_send bodies whole: refuse declared oversize ones up front.
