@@ -123,7 +123,7 @@ export class ChannelsSession implements Session {
           await this.core.deleteMessage(this.userId, { chatId: this.chatId, messageId: parseId(frame.messageId, 'message_id') });
           return;
         case 'get_changes': {
-          const { limit } = parsePage(frame.limit, undefined, { limit: 100, max: 200 });
+          const { limit } = parsePage(frame.limit, undefined, { limit: 100, max: this.core.settings.maxPageSize });
           const page = await this.core.changesAfter(this.userId, this.chatId, parseCursor(frame.after), limit);
           const users = await this.core.usersById([...new Set(page.changes.map((m) => m.senderId))]);
           const fallback = (id: string) => ({ id, username: null, name: null, firstName: null, lastName: null, email: null });

@@ -67,7 +67,7 @@ export function registerHubEditRoutes(app: FastifyInstance, core: ChatCore, onRe
     async (request) => {
       const chatId = parseId((request.params as { id: string }).id, 'conversation id');
       const q = request.query as { after?: string; limit?: string };
-      const { limit } = parsePage(q.limit, undefined, { limit: 100, max: 200 });
+      const { limit } = parsePage(q.limit, undefined, { limit: 100, max: core.settings.maxPageSize });
       const page = await core.changesAfter(actor(request).id, chatId, parseCursor(q.after), limit);
       return { changes: page.changes.map(restMessage), cursor: page.cursor };
     },

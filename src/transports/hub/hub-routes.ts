@@ -55,7 +55,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
       { onRequest, schema: { tags, summary: 'Conversations of the caller, most recently active first', querystring: page } },
       async (request) => {
         const q = request.query as { limit?: string; offset?: string };
-        const { limit, offset } = parsePage(q.limit, q.offset, { limit: 20, max: 200 });
+        const { limit, offset } = parsePage(q.limit, q.offset, { limit: 20, max: core.settings.maxPageChats });
         const me = actor(request).id;
         const list = await core.listChats(me, { limit, offset });
         const peers = await Promise.all(list.map((s) => (s.chat.type === 'private' ? peerOf(me, s.chat.id) : null)));
@@ -77,7 +77,7 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
       async (request) => {
         const chatId = parseId((request.params as { id: string }).id, 'conversation id');
         const q = request.query as { limit?: string; offset?: string };
-        const messages = await core.history(actor(request).id, chatId, parsePage(q.limit, q.offset, { limit: 50, max: 200 }));
+        const messages = await core.history(actor(request).id, chatId, parsePage(q.limit, q.offset, { limit: 50, max: core.settings.maxPageSize }));
         return { messages: messages.map(restMessage) };
       },
     );
