@@ -48,3 +48,5 @@ export const unauthorized = (message = 'Unauthorized'): ChatError => new ChatErr
 /** Seconds a client is told to wait (`Retry-After`) when a dependency is unavailable. */
 export const RETRY_AFTER_S = 5;
 export const unavailable = (message = 'The service is temporarily unavailable: retry in a few seconds'): ChatError => new ChatError('unavailable', message);
+/** A dependency outage (answered as retryable in every dialect), not a client mistake. */
+export const isUnavailable = (err: unknown): err is ChatError => isChatError(err) && err.code === 'unavailable';

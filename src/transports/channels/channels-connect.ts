@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parseId } from '../../core/paging.js';
-import { isChatError } from '../../domain/errors.js';
+import { isChatError, isUnavailable } from '../../domain/errors.js';
 import type { DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { ChannelsSession } from './channels-session.js';
@@ -44,7 +44,7 @@ export function channelsUpgradeHandler(ctx: DialectContext) {
     try {
       verdict = await admit(ctx, req, params['chat_id'] ?? '');
     } catch (err) {
-      if (isChatError(err) && err.code === 'unavailable') {
+      if (isUnavailable(err)) {
         // Logged once where the outage was detected; the client is told to retry.
         verdict = { ok: false, close: ChannelsClose.unavailable };
       } else {

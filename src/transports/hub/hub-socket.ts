@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData } from 'ws';
-import { isChatError } from '../../domain/errors.js';
+import { isChatError, isUnavailable } from '../../domain/errors.js';
 import type { DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { FrameQueue } from '../shared/frame-queue.js';
@@ -25,7 +25,7 @@ export function handleHubUpgrade(ctx: DialectContext) {
       userId = (await ctx.core.authenticate(tokenFromRequest(req.headers, req.url))).id;
     } catch (err) {
       // An outage is not the caller's fault: 503 (with Retry-After) so it retries instead of logging out.
-      if (isChatError(err) && err.code === 'unavailable') {
+      if (isUnavailable(err)) {
         rejectUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: err.message }));
         return;
       }

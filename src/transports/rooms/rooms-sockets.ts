@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { parseId, parsePage, type Page } from '../../core/paging.js';
-import { isChatError, notFound } from '../../domain/errors.js';
+import { isChatError, isUnavailable, notFound } from '../../domain/errors.js';
 import type { ChatType } from '../../domain/chat.js';
 import type { User } from '../../domain/user.js';
 import type { Session } from '../../realtime/session.js';
@@ -28,7 +28,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
     const message = isChatError(err) ? err.message : 'Internal server error';
     if (status === 401) log.info({ path: redactUrl(req.url) }, 'auth failure');
     else if (status === 403) log.info({ path: redactUrl(req.url) }, 'access denied');
-    else if (status >= 500 && !(isChatError(err) && err.code === 'unavailable')) log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
+    else if (status >= 500 && !isUnavailable(err)) log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
     rejectUpgrade(socket, status, STATUS_CODES[status] ?? 'Error', JSON.stringify({ error: message }));
   };
 

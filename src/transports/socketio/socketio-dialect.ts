@@ -1,5 +1,5 @@
 import { Server, type Socket } from 'socket.io';
-import { isChatError, RETRY_AFTER_S } from '../../domain/errors.js';
+import { isChatError, isUnavailable, RETRY_AFTER_S } from '../../domain/errors.js';
 import type { User } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Dialect, DialectContext } from '../dialect.js';
@@ -48,7 +48,7 @@ export function socketioDialect(): Dialect {
             next();
           },
           (err: unknown) => {
-            if (isChatError(err) && err.code === 'unavailable') {
+            if (isUnavailable(err)) {
               // Not the token's fault: say so, so the client retries instead of asking for a new login.
               const refusal = new Error(err.message) as Error & { data?: unknown };
               refusal.data = { code: 'unavailable', retryAfterS: RETRY_AFTER_S };

@@ -1,6 +1,6 @@
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId } from '../../core/paging.js';
-import { isChatError, RETRY_AFTER_S } from '../../domain/errors.js';
+import { isChatError, isUnavailable, RETRY_AFTER_S } from '../../domain/errors.js';
 import type { DomainEvent } from '../../domain/events.js';
 import { displayName } from '../../domain/user.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
@@ -249,7 +249,7 @@ export class StompConnection implements Session {
     try {
       user = await this.deps.core.authenticate(token);
     } catch (err) {
-      if (isChatError(err) && err.code === 'unavailable') throw err; // ERROR with retry-after, not "Unauthorized"
+      if (isUnavailable(err)) throw err; // ERROR with retry-after, not "Unauthorized"
       this.deps.log.info({ dialect: 'stomp', transport: this.wire.transport, reason: token ? 'invalid token' : 'no token' }, 'auth failure');
       throw new StompProtocolError('Unauthorized', 'A valid token is required: CONNECT header Authorization: Bearer <jwt> (or token), or ?token= on the URL');
     }
@@ -379,7 +379,7 @@ export class StompConnection implements Session {
     }
     const headers: Record<string, string> = { message, 'content-type': 'text/plain' };
     // An outage: the client may reconnect after this many seconds (as HTTP's Retry-After).
-    if (isChatError(err) && err.code === 'unavailable') headers['retry-after'] = String(RETRY_AFTER_S);
+    if (isUnavailable(err)) headers['retry-after'] = String(RETRY_AFTER_S);
     const receipt = frame?.headers.get('receipt');
     if (receipt !== undefined) headers['receipt-id'] = receipt;
     this.wire.send(encodeFrame('ERROR', headers, details, this.version), false);
