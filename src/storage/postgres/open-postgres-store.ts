@@ -4,6 +4,7 @@ import { KyselyStore } from '../sql/kysely-store.js';
 import { migrate } from '../sql/migrate.js';
 import type { Tables } from '../sql/tables.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
+import { PlanRefresher } from './plan-refresher.js';
 import { PostgresHotPath } from './postgres-hot-path.js';
 import { translatePostgresErrors } from './postgres-errors.js';
 
@@ -33,5 +34,6 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     await db.destroy();
     throw err;
   }
-  return translatePostgresErrors(new KyselyStore('postgres', db, new PostgresHotPath(pool)), options.log ?? silentLogger);
+  const log = options.log ?? silentLogger;
+  return translatePostgresErrors(new KyselyStore('postgres', db, new PostgresHotPath(pool, new PlanRefresher(pool, log))), log);
 }

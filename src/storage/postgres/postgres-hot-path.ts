@@ -4,6 +4,7 @@ import type { AppendResult, NewMessage, ReceiptAdvance, ReceiptAdvanced } from '
 import { AppendPlan } from '../sql/append-plan.js';
 import { furthestPerCursor, type CursorKey, type HotPath } from '../sql/hot-path.js';
 import { toMessage } from '../sql/row-mappers.js';
+import type { PlanRefresher } from './plan-refresher.js';
 import type { MessagesTable } from '../sql/tables.js';
 
 /**
@@ -78,7 +79,10 @@ const UNIQUE_VIOLATION = '23505';
 type AppendRow = Selectable<MessagesTable> & { readonly created: boolean; readonly ord: number | null };
 
 export class PostgresHotPath implements HotPath {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly plans: PlanRefresher,
+  ) {}
 
   async appendMessages(batch: readonly NewMessage[], now: number): Promise<AppendResult[]> {
     if (batch.length === 0) return [];
@@ -110,6 +114,7 @@ export class PostgresHotPath implements HotPath {
         ],
       });
       rows = result.rows;
+      this.plans.noteAppended(result.rowCount ?? rows.length);
     } catch (err) {
       if ((err as { code?: string }).code === NOT_NULL_VIOLATION) throw new Error('a message names a chat that does not exist');
       throw err;
