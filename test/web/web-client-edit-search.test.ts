@@ -229,8 +229,10 @@ describe.skipIf(!hasChromium)('web client in Chromium: edit, delete, search', ()
     bob.refuseSockets = false;
     await see(b, `#messages .msg.deleted[data-id="${id}"]`, 'Message deleted', 20_000);
     await b.locator('#edit-bar').waitFor({ state: 'hidden' });
+    await see(b, '#toast', 'The message you were editing was deleted');
     await b.locator('#conn-status').waitFor({ state: 'hidden' });
-  });
+    expect(await b.getByLabel('Message text').inputValue()).toBe('');
+  }, 60_000);
 
   it("lets a group's owner delete a member's message (not edit it), live for the member", async () => {
     const group = await t.server.core.createGroup(aliceId, { name: 'Book club', memberIds: [bobId, carol.id] });
@@ -321,6 +323,7 @@ describe.skipIf(!hasChromium)('web client in Chromium: edit, delete, search', ()
     await t.server.core.deleteMessage(carol.id, { chatId: group.id, messageId: oops });
     await say(carol.id, 'The tomatoes need stakes, I will bring some');
     await say(bobId, 'Great, thanks!');
+    await t.server.core.updateProfile(carol.id, { name: 'Carol' });
     await a.reload();
     await see(a, '#chat-list .chat-item', 'Garden club');
     await openChatByName(a, 'Garden club');

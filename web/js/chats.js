@@ -1,7 +1,7 @@
 // Chats and history: the list, paging, catch-up after a reconnect, read cursors, people.
 import { api, ApiError } from './api.js';
 import { loadDraft, resendPending, stopTyping } from './composer.js';
-import { cancelEdit, onMessageChanged } from './editing.js';
+import { cancelEdit, onMessagesChanged } from './editing.js';
 import { closeMenu } from './message-menu.js';
 import { normalizeMessage } from './format.js';
 import { addMessages, applyChange, lastSeq, noteRead, peerOf, state, upsertChat } from './state.js';
@@ -104,6 +104,8 @@ export async function catchUp(chat) {
   }
   const added = addMessages(chat, fresh);
   await catchUpChanges(chat);
+  // Pages and changes may both have brought deletes: an edit of a deleted message ends.
+  onMessagesChanged();
   return added;
 }
 
@@ -114,10 +116,7 @@ export async function catchUp(chat) {
 async function catchUpChanges(chat) {
   for (let i = 0; i < 20; i += 1) {
     const page = await api.changes(chat.id, chat.changeCursor, CHANGES_PAGE);
-    for (const raw of page.changes) {
-      const m = applyChange(chat, normalizeMessage(raw, chat.id));
-      if (m) onMessageChanged(chat, m);
-    }
+    for (const raw of page.changes) applyChange(chat, normalizeMessage(raw, chat.id));
     if (typeof page.cursor === 'number' && page.cursor > chat.changeCursor) chat.changeCursor = page.cursor;
     if (page.changes.length < CHANGES_PAGE) return;
   }

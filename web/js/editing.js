@@ -133,14 +133,20 @@ export async function confirmDelete() {
   }
 }
 
-/** A message changed under us (another window, another person): edit mode and dialog follow. */
-export function onMessageChanged(chat, m) {
-  if (!m.deleted) return;
-  if (editing && editing.chatId === chat.id && editing.id === m.id) {
+/**
+ * Messages changed under us (another window, another person, a catch-up): an edit or a delete
+ * dialog of a message that is gone now ends.
+ */
+export function onMessagesChanged() {
+  const gone = (target) => {
+    const found = target && findMessage(target.chatId, target.id);
+    return Boolean(found && found.m.deleted);
+  };
+  if (gone(editing)) {
     cancelEdit({ focus: false });
     toast('The message you were editing was deleted');
   }
-  if (deleting && deleting.chatId === chat.id && deleting.id === m.id) {
+  if (gone(deleting)) {
     deleting = null;
     $('delete-dialog').close();
   }

@@ -1,7 +1,7 @@
 // Live events from the hub socket: message, edits and deletes, typing, presence, read, chat
 // and membership changes, error.
 import { closeChat, learnUsers, maybeMarkRead, scheduleRefresh } from './chats.js';
-import { onMessageChanged } from './editing.js';
+import { onMessagesChanged } from './editing.js';
 import { normalizeMessage } from './format.js';
 import { notifyMessage } from './notify.js';
 import { addMessages, applyChange, bump, noteRead, noteSystem, state } from './state.js';
@@ -55,7 +55,7 @@ export function onFrame(frame) {
       const m = applyChange(chat, change);
       // Events of one chat come in change order: the next one moves the catch-up cursor.
       if (changeSeq === chat.changeCursor + 1) chat.changeCursor = changeSeq;
-      if (m) onMessageChanged(chat, m);
+      if (m) onMessagesChanged();
       renderList();
       if (m && state.openId === chat.id) renderMessages(chat);
       break;
