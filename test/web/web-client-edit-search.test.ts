@@ -257,7 +257,7 @@ describe.skipIf(!hasChromium)('web client in Chromium: edit, delete, search', ()
     expect(res.body.messages.map((m: { body: string }) => m.body)).toEqual(['Welcome, everyone', '']);
   });
 
-  it('finds a message far back in a chat and opens the chat scrolled to it, highlighted; the snippet is text, not HTML', async () => {
+  it('finds a message far back in a chat and opens the chat scrolled to it, highlighted; the snippet is text, not HTML; a missed edit of it is caught up', async () => {
     await t.server.core.sendMessage(aliceId, { chatId: privateChatId, text: 'The wifi password is <img src=x onerror="window.__xss=1"> pelican42, <b>keep it safe</b>' });
     for (let i = 1; i <= 130; i += 1) await t.server.core.sendMessage(aliceId, { chatId: privateChatId, text: `filler ${i}` });
     await t.server.core.markRead(bobId, privateChatId);
@@ -290,12 +290,23 @@ describe.skipIf(!hasChromium)('web client in Chromium: edit, delete, search', ()
     await b.getByRole('button', { name: 'Jump to the newest message' }).waitFor();
     await b.screenshot({ path: join(SHOTS, 'search-opened-at-result.png') });
 
+    // An edit of this old message (130 messages back, beyond the newest page) made while Bob's
+    // socket is down arrives through the change catch-up on reconnect.
+    bob.refuseSockets = true;
+    await bob.cutSockets();
+    await see(b, '#conn-status', 'Connection lost');
+    const oldId = Number(await hit.getAttribute('data-id'));
+    await t.server.core.editMessage(aliceId, { chatId: privateChatId, messageId: oldId }, 'The wifi password changed: albatross7');
+    bob.refuseSockets = false;
+    await see(b, `#messages .msg[data-id="${oldId}"]`, 'albatross7', 20_000);
+    await b.locator(`#messages .msg[data-id="${oldId}"] .edited`).waitFor();
+
     // Escape in the box brings the chat list back.
     await b.getByLabel('Search messages').focus();
     await b.keyboard.press('Escape');
     await b.locator('#chat-list').waitFor({ state: 'visible' });
     expect(await b.locator('#search-results').isVisible()).toBe(false);
-  });
+  }, 60_000);
 
   it('finds nothing in a chat the searcher is not in', async () => {
     const { chat } = await t.server.core.openPrivateChat(aliceId, carol.id);
