@@ -7,6 +7,7 @@ import type { Session } from '../../realtime/session.js';
 import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { channelsFailure } from './channels-errors.js';
+import { parseClientMsgId } from '../../core/client-msg-id.js';
 import { parseCursor, parseId, parsePage } from '../../core/paging.js';
 import { changesFrame, errorFrame, messageDeletedFrame, messageFrame, messagesReadFrame, messageUpdatedFrame, typingFrame } from './channels-wire.js';
 import { decodeClientFrame, type ClientFrame } from './client-frame.js';
@@ -97,11 +98,7 @@ export class ChannelsSession implements Session {
     try {
       switch (frame.kind) {
         case 'message': {
-          const { clientMsgId } = frame;
-          if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') {
-            this.sendError('client_msg_id must be a string');
-            return;
-          }
+          const clientMsgId = parseClientMsgId(frame.clientMsgId, 'client_msg_id');
           const { message, replay } = await this.core.sendMessage(this.userId, { chatId: this.chatId, text: frame.text, clientMsgId });
           // A retry (same client_msg_id) stores nothing and publishes nothing: only this socket
           // gets the original `message` frame again, as its confirmation.

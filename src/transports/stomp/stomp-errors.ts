@@ -34,7 +34,7 @@ export function errorFrame(err: unknown, receipt: string | undefined, version: S
     message = err.message;
     details = err.details || err.message;
   } else if (isChatError(err)) {
-    message = err.code === 'forbidden' ? 'Access denied' : err.message;
+    message = err.code === 'forbidden' ? 'Access denied' : err.reason === 'client_msg_id_invalid' ? 'Invalid clientMessageId' : err.message;
     details = err.message;
   } else {
     unexpected = true;
