@@ -1,6 +1,6 @@
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseClientMsgId } from '../../core/client-msg-id.js';
-import { parseCursor, parseId, parsePage } from '../../core/paging.js';
+import { parseChangesRequest, parseId, parsePage } from '../../core/paging.js';
 import { badRequest } from '../../domain/errors.js';
 import type { Message } from '../../domain/message.js';
 import type { User } from '../../domain/user.js';
@@ -117,8 +117,8 @@ const deleteMessage: Handler = async ({ core, user }, payload) => {
 const getChatChanges: Handler = async ({ core, user }, payload) => {
   const body = fields(payload);
   const chatId = parseId(body['chatId'], 'chatId');
-  const { limit } = parsePage(body['limit'], undefined, { limit: DEFAULT_PAGE, max: core.settings.maxPageSize });
-  const page = await core.changesAfter(user.id, chatId, parseCursor(body['after']), limit);
+  const { after, limit } = parseChangesRequest(body['after'], body['limit'], DEFAULT_PAGE);
+  const page = await core.changesAfter(user.id, chatId, after, limit);
   return { success: true, changes: await encodeMessages(core, page.changes), cursor: page.cursor };
 };
 
