@@ -95,6 +95,14 @@ export function refusesChat(err: unknown): boolean {
   return isChatError(err) && (err.code === 'forbidden' || err.code === 'not_found') && err.reason !== 'message_not_found' && err.reason !== 'not_yours';
 }
 
+/**
+ * A chat id the client named that it may not use: malformed, unknown or foreign, told apart
+ * from an outage or a bug. Dialects that refuse all three alike (so ids cannot be probed) ask this.
+ */
+export function refusesNamedChat(err: unknown): boolean {
+  return (isChatError(err) && err.code === 'bad_request') || refusesChat(err);
+}
+
 /** An error as a client sees it: its reason, code, status and message; anything unexpected is `internal`. */
 export function describeError(err: unknown): { readonly reason: ErrorReason; readonly code: ErrorCode; readonly status: number; readonly message: string; readonly unexpected: boolean } {
   if (isChatError(err)) return { reason: err.reason, code: err.code, status: err.status, message: err.message, unexpected: false };

@@ -1,4 +1,4 @@
-import { isChatError, refusesChat } from '../../domain/errors.js';
+import { isChatError, refusesChat, refusesNamedChat } from '../../domain/errors.js';
 import { ChannelsClose, type ChannelsCloseReason } from './close-codes.js';
 
 /** What the client gets for a failed frame: an error frame (socket stays open) or a close. */
@@ -38,8 +38,6 @@ export function channelsFailure(err: unknown): ChannelsFailure {
  * (an outage, a bug), which the caller answers on its own.
  */
 export function admissionRefusal(err: unknown): ChannelsCloseReason | null {
-  if (!isChatError(err)) return null;
-  if (err.code === 'unauthorized') return ChannelsClose.unauthorized;
-  if (err.code === 'bad_request' || refusesChat(err)) return ChannelsClose.forbidden;
-  return null;
+  if (isChatError(err) && err.code === 'unauthorized') return ChannelsClose.unauthorized;
+  return refusesNamedChat(err) ? ChannelsClose.forbidden : null;
 }
