@@ -1,22 +1,16 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../support/source-files.js';
 import { ChatError, ErrorCodes, ErrorReasons, type ErrorReason } from '../../src/domain/errors.js';
 
 const TRANSPORTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/transports');
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
-  });
-}
-
 /** Issue 17: errors are data, and each dialect reads them in one mapper file. */
 describe('error mappers', () => {
   it('inspects core errors only in one <dialect>-errors.ts mapper per transport folder', () => {
-    const inspecting = files(TRANSPORTS).filter((file) => /\bisChatError\(|\berr\.(code|reason)\s*[!=]==/.test(readFileSync(file, 'utf8')));
+    const inspecting = sourceFiles(TRANSPORTS).filter((file) => /\bisChatError\(|\berr\.(code|reason)\s*[!=]==/.test(readFileSync(file, 'utf8')));
     const outside = inspecting.filter((file) => !basename(file).endsWith('-errors.ts')).map((file) => relative(TRANSPORTS, file));
     expect(outside).toEqual([]);
     const perFolder = new Map<string, number>();
