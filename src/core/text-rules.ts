@@ -16,7 +16,8 @@ export function codePointLength(text: string): number {
 
 /**
  * Text is stored as sent (not trimmed); empty or whitespace-only text is refused, and so is
- * text longer than the limit. Each refusal has its own registered reason, so dialects can word it as their seed does.
+ * text longer than the limit. Each refusal has its own registered reason, so dialects can word
+ * it as their seed does.
  */
 export function checkMessageText(text: unknown, maxLength: number): string {
   if (typeof text !== 'string') throw new ChatError('text_not_string');
