@@ -164,7 +164,7 @@ export class ChatCore {
   }
   /** Realtime reports each message it pushed to a user's connection. */
   noteDelivered(userId: string, message: Message): void {
-    if (message.senderId !== userId) this.ctx.deliveries.note(userId, message.chatId, message.seq, message.id);
+    this.ctx.deliveries.noteMessage(userId, message);
   }
 
   /** Every instance feeds bus events here first, so caches drop stale membership. */
