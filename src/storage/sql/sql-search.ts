@@ -45,6 +45,7 @@ const rankWindow = (limit: number, offset: number): number => Math.max(RANK_WIND
  * chats: 2–10 ms instead of 16–25 ms for words in ≤ 3400 messages; the crossover is near 6000).
  */
 export const FEW_MATCHES = 5000;
+const MAX_BOUND_CHATS = 10_000;
 
 /**
  * Message search. Membership is read first; the chats then narrow the match inside the index
@@ -102,7 +103,9 @@ export class SqlSearch {
     // How many messages match in all chats, counted only up to the bound (FTS5 alone, no rank).
     const probe = await sql<{ n: number }>`
       select count(*) as n from (select 1 from messages_fts where messages_fts match ${words} limit ${FEW_MATCHES + 1})`.execute(this.db);
-    const few = Number(probe.rows[0]?.n ?? 0) <= FEW_MATCHES;
+    // The chats are bound one parameter each (the statement stays cached across callers):
+    // far below SQLite's 32 766 parameters, else the chats go inside the MATCH string.
+    const few = chatIds.length <= MAX_BOUND_CHATS && Number(probe.rows[0]?.n ?? 0) <= FEW_MATCHES;
     // Few matches: walk them newest first and keep the caller's (one primary-key lookup each;
     // CROSS JOIN keeps FTS5 as the outer loop). Many: the chats narrow the match inside the
     // index, which costs a step through the ~100-way chat OR per candidate but never visits
