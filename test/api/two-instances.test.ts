@@ -18,6 +18,7 @@ function fakeSession(t: TestServer, userId: string): Session & { events: DomainE
       events.push(event);
       return event.type === 'message.created';
     },
+    lostAccess() {},
     close() {},
   };
 }

@@ -77,12 +77,7 @@ export function channelsUpgradeHandler(ctx: DialectContext) {
     // Written before the session is registered, so no event can overtake it.
     ws.send(connectionEstablishedFrame(chatId));
     ctx.log.debug({ userId, chatId, sessionId: session.id }, 'connected to chat');
+    // The registry re-checks access once registered (a removal in between reaches `lostAccess`).
     await ctx.registry.add(session);
-    // A removal that committed between the access check and registration found no session to close.
-    try {
-      await ctx.core.checkAccess(userId, chatId);
-    } catch (err) {
-      if (isChatError(err) && (err.code === 'forbidden' || err.code === 'not_found')) session.close(ChannelsClose.forbidden.code, ChannelsClose.forbidden.reason);
-    }
   };
 }

@@ -185,15 +185,14 @@ export class StompConnection implements Session {
       case 'members.added':
         if (event.actorId !== this.userId && event.userIds.includes(this.userId)) this.newChat(event, event.chat.name);
         return false;
-      case 'members.removed':
-        if (event.userIds.includes(this.userId)) this.dropChat(event.chatId);
-        return false;
-      case 'chat.deleted':
-        this.dropChat(event.chatId);
-        return false;
       default:
         return false;
     }
+  }
+
+  /** The seed's way: the chat's subscriptions end (see `dropChat`). */
+  lostAccess(chatId: number): void {
+    this.dropChat(chatId);
   }
 
   /** HISTORY answers go to every local session of the user subscribed to `/user/queue/history`. */
