@@ -22,6 +22,8 @@ interface LocalUser {
   ready: Promise<void>;
   /** Membership changes heard while the chat list loads, applied after it; null once loaded. */
   pending: { chatId: number; joined: boolean }[] | null;
+  /** Connections being opened (see `reserve`): the user's interest stays while any is held. */
+  reservations: number;
 }
 
 const USER_PREFIX = 'user:';
@@ -119,6 +121,26 @@ export class SessionRegistry {
     return true;
   }
 
+  /**
+   * Opens the user's interest before a connection is usable: a dialect calls it before it
+   * answers the WebSocket handshake (or sends its "connected" frame), so the first events after
+   * the client sees the connection open already reach it. Resolves once the user's topics are
+   * live; call the returned function once `add` has been called (or the connection failed).
+   */
+  async reserve(userId: string): Promise<() => void> {
+    const user = this.users.get(userId) ?? this.openUser(userId);
+    user.reservations++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      user.reservations--;
+      if (user.reservations === 0 && user.sessions.size === 0 && this.users.get(userId) === user) this.closeUser(userId, user);
+    };
+    await user.ready.catch(() => {}); // `add` reports a failed load
+    return release;
+  }
+
   async remove(session: Session): Promise<void> {
     this.claims.delete(session.id);
     if (!this.forget(session)) return;
@@ -139,13 +161,13 @@ export class SessionRegistry {
     const user = this.users.get(session.userId);
     if (!user?.sessions.delete(session)) return false;
     this.counts.set(session.dialect, (this.counts.get(session.dialect) ?? 1) - 1);
-    if (user.sessions.size === 0) this.closeUser(session.userId, user);
+    if (user.sessions.size === 0 && user.reservations === 0) this.closeUser(session.userId, user);
     return true;
   }
 
   /** The user's first session here: listen to its topic, then load and listen to its chats. */
   private openUser(userId: string): LocalUser {
-    const user: LocalUser = { sessions: new Set(), chats: new Set(), ready: Promise.resolve(), pending: [] };
+    const user: LocalUser = { sessions: new Set(), chats: new Set(), ready: Promise.resolve(), pending: [], reservations: 0 };
     this.users.set(userId, user);
     user.ready = this.loadUser(userId, user);
     // Awaited by add(); a failure is reported there.
@@ -320,7 +342,7 @@ export class SessionRegistry {
         return;
       }
       case 'members.added':
-        this.deliverToChat(event.chatId, event, event.userIds);
+        if (userOf(topic) === null) this.deliverToChat(event.chatId, event, event.userIds);
         for (const userId of this.affected(topic, event.userIds)) {
           const user = this.users.get(userId);
           if (!user || !this.pendingChange(user, event.chatId, true)) continue;
@@ -329,7 +351,7 @@ export class SessionRegistry {
         }
         return;
       case 'members.removed':
-        this.deliverToChat(event.chatId, event, event.userIds);
+        if (userOf(topic) === null) this.deliverToChat(event.chatId, event, event.userIds);
         for (const userId of this.affected(topic, event.userIds)) {
           const user = this.users.get(userId);
           if (!user || !this.pendingChange(user, event.chatId, false)) continue;
