@@ -2,6 +2,7 @@ import { ChatCore } from './chat-core.js';
 import type { CoreContext, CorePorts, MessageMeta } from './core-context.js';
 import { DeliveryTracker } from './delivery-tracker.js';
 import { MembershipCache } from './membership-cache.js';
+import { messageCreated } from './message-created.js';
 import { MessageWriter } from './message-writer.js';
 import { TypingTimers } from './typing-timers.js';
 import { UserDirectory } from './user-directory.js';
@@ -14,17 +15,7 @@ export function createCore(ports: CorePorts): ChatCore {
   const members = new MembershipCache(ports.store, ports.broker, now, ports.log);
   const writer = new MessageWriter<MessageMeta>(ports.store, now, (committed) => {
     const committedAt = Date.now();
-    for (const { result, meta } of committed) {
-      if (!result.created) continue;
-      publishEvent(ports.broker, {
-        type: 'message.created',
-        chatId: result.message.chatId,
-        chatType: meta.chatType,
-        message: result.message,
-        sender: meta.sender,
-        committedAt,
-      });
-    }
+    for (const { result, meta } of committed) if (result.created) publishEvent(ports.broker, messageCreated(result.message, meta, committedAt));
   });
   const ctx: CoreContext = {
     ...ports,

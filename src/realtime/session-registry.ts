@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatCore } from '../core/chat-core.js';
-import { isChatError } from '../domain/errors.js';
+import { refusesChat } from '../domain/errors.js';
 import type { DomainEvent, MessageCreated, SessionClaimed } from '../domain/events.js';
 import { chatTopic, userTopic, type Broker, type Topic } from '../ports/broker.js';
 import type { Logger } from '../ports/logger.js';
@@ -268,7 +268,7 @@ export class SessionRegistry {
     try {
       await this.core.checkAccess(session.userId, chatId);
     } catch (err) {
-      if (isChatError(err) && (err.code === 'forbidden' || err.code === 'not_found')) this.tellLost(session, chatId, 'removed');
+      if (refusesChat(err)) this.tellLost(session, chatId, 'removed');
     }
   }
 

@@ -1,4 +1,4 @@
-import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_PROTOCOL_ERROR } from '../stomp/stomp-connection.js';
+import { CLOSE_HEARTBEAT_TIMEOUT, CLOSE_PROTOCOL_ERROR } from '../stomp/stomp-errors.js';
 import { deliveredBodies, messageBody, messageDeletedBody, messageUpdatedBody, newChatBody, newMessageBody, presenceBody, typingBody, type EncodedBody } from '../stomp/stomp-events.js';
 import { renderMessage } from '../stomp/stomp-render.js';
 import { arrayOf, bool, clientMsgId, constant, int, isoTime, nullable, object, openObject, positiveId, str, stringId } from './json-schema.js';

@@ -12,12 +12,14 @@ interface Route {
 }
 
 /**
- * Routes WebSocket upgrades by path for the dialects that own a plain `ws` server. Paths
- * claimed by libraries that listen on the HTTP server themselves (Socket.IO, SockJS) are left
- * alone; anything else gets a 404 and is closed, so no socket hangs.
+ * Routes WebSocket upgrades by path: to the dialects that own a plain `ws` server, and under a
+ * prefix to a library that answers the handshake itself (SockJS). Paths claimed by a library
+ * that listens on the HTTP server on its own (Socket.IO) are left alone; anything else gets a
+ * 404 and is closed, so no socket hangs.
  */
 export class UpgradeRouter {
   private readonly routes: Route[] = [];
+  private readonly prefixes: { readonly prefix: string; readonly handler: UpgradeHandler }[] = [];
   private readonly claimed: ((path: string) => boolean)[] = [];
 
   /**
@@ -42,6 +44,14 @@ export class UpgradeRouter {
     this.routes.push({ pattern: new RegExp(`^${source}$`), names, handler });
   }
 
+  /**
+   * Every path under `prefix` (e.g. `/ws-chat/`) to `handler`, which answers the handshake
+   * itself: no handshake timer is set, since no `ws` upgrade would clear it.
+   */
+  addPrefix(prefix: string, handler: UpgradeHandler): void {
+    this.prefixes.push({ prefix, handler });
+  }
+
   /** Leaves upgrades on these paths to another listener on the same server. */
   claim(test: (path: string) => boolean): void {
     this.claimed.push(test);
@@ -54,6 +64,11 @@ export class UpgradeRouter {
       socket.on('error', () => {});
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (this.claimed.some((test) => test(path))) return;
+      const owner = this.prefixes.find((p) => path.startsWith(p.prefix));
+      if (owner) {
+        owner.handler(req, socket, head, {});
+        return;
+      }
       for (const route of this.routes) {
         const match = route.pattern.exec(path);
         if (!match) continue;

@@ -1,11 +1,23 @@
 import type { ChatCore } from '../../core/chat-core.js';
+import { parseClientMsgId } from '../../core/client-msg-id.js';
 import { parseId, parsePage } from '../../core/paging.js';
 import type { MessageCreated } from '../../domain/events.js';
 import type { EncodedBody } from './stomp-events.js';
-import { StompProtocolError } from './stomp-frame.js';
+import { StompProtocolError, type StompFrame } from './stomp-frame.js';
 import { renderMessage } from './stomp-render.js';
 
 export type AppAction = 'sendMessage' | 'typing' | 'loadHistory' | 'editMessage' | 'deleteMessage';
+
+const APP_CHAT = /^\/app\/chat\/([^/]+)\/(sendMessage|typing|loadHistory|editMessage|deleteMessage)$/;
+
+/** A SEND's destination: the raw chat id (checked by the caller) and the action. */
+export function parseAppDestination(frame: StompFrame): { destination: string; rawChatId: string | undefined; action: AppAction } {
+  const destination = frame.headers.get('destination');
+  if (destination === undefined) throw new StompProtocolError('Missing destination header', 'SEND needs a destination');
+  const match = APP_CHAT.exec(destination);
+  if (!match) throw new StompProtocolError('Unknown destination', `Cannot send to ${destination}; use /app/chat/{chatId}/sendMessage, /typing, /loadHistory, /editMessage or /deleteMessage`);
+  return { destination, rawChatId: match[1], action: match[2] as AppAction };
+}
 
 /**
  * `SEND /app/chat/{chatId}/<action>`: decodes the JSON body and calls one core function
@@ -25,10 +37,7 @@ export async function runAppDestination(
     case 'sendMessage': {
       const input = asObject(body, 'sendMessage');
       const replyRaw = input['replyToMessageId'];
-      const clientMessageId = input['clientMessageId'];
-      if (clientMessageId !== undefined && clientMessageId !== null && typeof clientMessageId !== 'string') {
-        throw new StompProtocolError('Invalid clientMessageId', 'clientMessageId must be a string');
-      }
+      const clientMessageId = parseClientMsgId(input['clientMessageId'], 'clientMessageId');
       const { replay } = await core.sendMessage(userId, {
         chatId,
         text: input['content'],

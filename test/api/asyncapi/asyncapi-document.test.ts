@@ -106,7 +106,7 @@ describe('GET /asyncapi.json', () => {
       const onSomeDestination = ['stompTopicChat', 'stompUserNotifications', 'stompUserHistory'].some((channel) => describedOn(messages, channel, 'send', type));
       expect(onSomeDestination, `stomp sends ${type}`).toBe(true);
     }
-    expectSent('stompSession', all(source('stomp/stomp-connection.ts'), /encodeFrame\('([A-Z]+)'/g));
+    expectSent('stompSession', ['stomp-connection.ts', 'stomp-errors.ts'].flatMap((file) => all(source(`stomp/${file}`), /encodeFrame\('([A-Z]+)'/g)));
     expectSent('socketio', all(source('socketio/socketio-session.ts'), /(?:emit|prepare)\('([a-z_]+)'/g));
   });
 
@@ -119,7 +119,7 @@ describe('GET /asyncapi.json', () => {
     expect(received('roomsChat')).toEqual(all(roomsSession.slice(roomsSession.indexOf('private async process')), /case '([a-z_]+)':/g).sort());
     expect(received('roomsGroup')).toEqual(received('roomsChat'));
     expect(received('roomsMain')).toEqual([]);
-    const appActions = /\(sendMessage\|typing\|loadHistory\|editMessage\|deleteMessage\)/.exec(source('stomp/stomp-connection.ts'));
+    const appActions = /\(sendMessage\|typing\|loadHistory\|editMessage\|deleteMessage\)/.exec(source('stomp/stomp-app-destinations.ts'));
     expect(appActions).not.toBeNull();
     expect([...received('stompSendMessage'), ...received('stompTyping'), ...received('stompLoadHistory'), ...received('stompEditMessage'), ...received('stompDeleteMessage')].sort()).toEqual([
       'deleteMessage',
