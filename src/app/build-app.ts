@@ -158,7 +158,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = new Metrics();
   const registry = new SessionRegistry(core, infra.broker, log, metrics, config.maxConnectionsPerUser);
   metrics.trackConnections(registry);
-  infra.broker.subscribe((event) => metrics.onEvent(event));
   // After a Redis outage the bus is back, but events published meanwhile were missed on this
   // instance. Clients recover by seq (history) after their own reconnects; nothing is pushed.
   infra.broker.onResubscribed?.(() => {

@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DomainEvent } from '../domain/events.js';
 import type { SessionRegistry } from '../realtime/session-registry.js';
 
 /** Prometheus metrics of one server instance (its own registry, so tests can run several). */
@@ -11,7 +10,7 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    this.messages = new Counter({ name: 'chat_messages_total', help: 'Messages committed and announced on the bus', registers: [this.registry] });
+    this.messages = new Counter({ name: 'chat_messages_total', help: 'Messages this instance received from the bus for its local sessions (it hears only chats with a member connected here)', registers: [this.registry] });
     this.fanout = new Histogram({
       name: 'chat_fanout_latency_seconds',
       help: 'From commit to hand-off to local connections',
@@ -33,8 +32,8 @@ export class Metrics {
     this.fanout.observe(seconds);
   }
 
-  onEvent(event: DomainEvent): void {
-    if (event.type === 'message.created') this.messages.inc();
+  messageRouted(): void {
+    this.messages.inc();
   }
 
   trackConnections(registry: SessionRegistry): void {

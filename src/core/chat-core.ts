@@ -1,6 +1,5 @@
 import type { Chat, ChatType } from '../domain/chat.js';
 import type { ChatSummary } from '../domain/chat-summary.js';
-import type { DomainEvent } from '../domain/events.js';
 import type { Message } from '../domain/message.js';
 import { notFound } from '../domain/errors.js';
 import type { User } from '../domain/user.js';
@@ -167,9 +166,12 @@ export class ChatCore {
     this.ctx.deliveries.noteMessage(userId, message);
   }
 
-  /** Every instance feeds bus events here first, so caches drop stale membership. */
-  onEvent(event: DomainEvent): void {
-    this.ctx.members.onEvent(event);
+  /**
+   * The chats a user is in, every one (one query): realtime subscribes their topics when the
+   * user's first connection opens here. Not a page: topics are cheap, missing one is not.
+   */
+  chatIdsOf(userId: string): Promise<number[]> {
+    return this.ctx.store.chatIdsOf(userId);
   }
 
   /** Graceful shutdown: finish accepted writes and receipt flushes. */
@@ -177,5 +179,6 @@ export class ChatCore {
     await this.ctx.writer.flush();
     await this.ctx.deliveries.flush();
     this.ctx.typing.clear();
+    this.ctx.members.clear();
   }
 }

@@ -18,7 +18,6 @@ import type { UserDirectory } from './user-directory.js';
 /** What a message needs for its event, gathered before the write so the commit hook is synchronous. */
 export interface MessageMeta {
   readonly chatType: ChatType;
-  readonly memberIds: readonly string[];
   readonly sender: SenderProfile;
 }
 

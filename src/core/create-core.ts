@@ -6,22 +6,23 @@ import { messageCreated } from './message-created.js';
 import { MessageWriter } from './message-writer.js';
 import { TypingTimers } from './typing-timers.js';
 import { UserDirectory } from './user-directory.js';
+import { publishEvent } from './event-topics.js';
 
 export type { CorePorts };
 
 export function createCore(ports: CorePorts): ChatCore {
   const now = (): number => ports.clock.now();
-  const members = new MembershipCache(ports.store, now);
+  const members = new MembershipCache(ports.store, ports.broker, now, ports.log);
   const writer = new MessageWriter<MessageMeta>(ports.store, now, (committed) => {
     const committedAt = Date.now();
-    for (const { result, meta } of committed) if (result.created) ports.broker.publish(messageCreated(result.message, meta, committedAt));
+    for (const { result, meta } of committed) if (result.created) publishEvent(ports.broker, messageCreated(result.message, meta, committedAt));
   });
   const ctx: CoreContext = {
     ...ports,
     members,
     users: new UserDirectory(ports.store, now),
     writer,
-    deliveries: new DeliveryTracker(ports.store, ports.broker, members, ports.settings.receiptFlushMs, ports.settings.receiptPersistMs, ports.log),
+    deliveries: new DeliveryTracker(ports.store, ports.broker, ports.settings.receiptFlushMs, ports.settings.receiptPersistMs, ports.log),
     typing: new TypingTimers(ports.settings.typingTtlMs),
   };
   return new ChatCore(ctx);

@@ -2,7 +2,7 @@ import type { Message } from '../domain/message.js';
 import type { Broker } from '../ports/broker.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
-import type { MembershipCache } from './membership-cache.js';
+import { publishEvent } from './event-topics.js';
 
 interface Noted {
   seq: number;
@@ -44,7 +44,6 @@ export class DeliveryTracker {
   constructor(
     private readonly store: Store,
     private readonly broker: Broker,
-    private readonly members: MembershipCache,
     private readonly flushMs: number,
     private readonly persistMs: number,
     private readonly log: Logger,
@@ -105,9 +104,8 @@ export class DeliveryTracker {
           setCursor(this.dirty, chatId, userId, noted.seq);
         }
         if (entries.length === 0) continue;
-        const membership = await this.members.get(chatId);
-        if (!membership) continue;
-        this.broker.publish({ type: 'receipt.delivered', chatId, memberIds: membership.memberIds, entries });
+        // On the chat's topic: only instances with members online there receive it.
+        publishEvent(this.broker, { type: 'receipt.delivered', chatId, entries });
       }
     } catch (err) {
       // Cursors are advisory: a failed announcement is retried by the next delivery, nothing is lost.

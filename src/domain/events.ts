@@ -3,9 +3,13 @@ import type { Message } from './message.js';
 import type { User } from './user.js';
 
 /**
- * Everything the core announces after a commit. Events are plain JSON (they cross Redis),
- * and each carries `memberIds`: the users it is for, as of the commit. The realtime layer
- * routes by that list alone, so delivery never waits on a query.
+ * Everything the core announces after a commit. Events are plain JSON (they cross Redis) and
+ * carry no list of recipients: each is published on the topics it concerns (`chat:<id>` for
+ * what happens in a chat, `user:<id>` for what concerns one user; `core/event-topics.ts`), and
+ * every instance's registry delivers it to its local sessions of that chat's members, from its
+ * own chat → sessions index. So the size of an event, and the work of sending it, do not grow
+ * with the members of a chat. Only the rare membership events (`chat.created`,
+ * `members.added`, `members.removed`) carry the membership, because the `hub` dialect renders it.
  */
 export type DomainEvent =
   | MessageCreated
@@ -29,7 +33,6 @@ export interface MessageCreated {
   readonly type: 'message.created';
   readonly chatId: number;
   readonly chatType: ChatType;
-  readonly memberIds: readonly string[];
   readonly message: Message;
   readonly sender: SenderProfile;
   /** Wall-clock ms at commit, for fan-out latency metrics. */
@@ -41,7 +44,6 @@ export interface MessageUpdated {
   readonly type: 'message.updated';
   readonly chatId: number;
   readonly chatType: ChatType;
-  readonly memberIds: readonly string[];
   readonly message: Message;
   /** The author (only the author edits). */
   readonly sender: SenderProfile;
@@ -52,7 +54,6 @@ export interface MessageDeleted {
   readonly type: 'message.deleted';
   readonly chatId: number;
   readonly chatType: ChatType;
-  readonly memberIds: readonly string[];
   readonly message: Message;
   /** The author, or the group owner/admin who deleted it. */
   readonly actorId: string;
@@ -62,6 +63,7 @@ export interface ChatCreated {
   readonly type: 'chat.created';
   readonly chatId: number;
   readonly chat: Chat;
+  /** Every member (the creator included): published on each one's user topic, rendered by `hub`. */
   readonly memberIds: readonly string[];
   readonly actorId: string;
 }
@@ -70,14 +72,12 @@ export interface ChatUpdated {
   readonly type: 'chat.updated';
   readonly chatId: number;
   readonly chat: Chat;
-  readonly memberIds: readonly string[];
   readonly actorId: string;
 }
 
 export interface ChatDeleted {
   readonly type: 'chat.deleted';
   readonly chatId: number;
-  readonly memberIds: readonly string[];
   readonly actorId: string;
 }
 
@@ -103,7 +103,6 @@ export interface MembersRemoved {
 export interface TypingChanged {
   readonly type: 'typing';
   readonly chatId: number;
-  readonly memberIds: readonly string[];
   readonly userId: string;
   readonly username: string | null;
   readonly isTyping: boolean;
@@ -115,16 +114,16 @@ export interface PresenceChanged {
   readonly online: boolean;
   /** Unix ms of the last connection's close; null while online and never seen offline. */
   readonly lastSeen: number | null;
-  /** Users sharing a chat with `userId` (the user itself included, for its other devices). */
-  readonly memberIds: readonly string[];
-  /** The chats they share, for dialects that announce presence per chat (`stomp`). */
+  /**
+   * The user's chats: the event is published on each one's topic (and the user's own), so it
+   * reaches the instances of everyone sharing a chat with the user; `stomp` announces it per chat.
+   */
   readonly chatIds: readonly number[];
 }
 
 export interface MessagesRead {
   readonly type: 'receipt.read';
   readonly chatId: number;
-  readonly memberIds: readonly string[];
   readonly userId: string;
   readonly username: string | null;
   readonly readSeq: number;
@@ -133,7 +132,6 @@ export interface MessagesRead {
 export interface MessagesDelivered {
   readonly type: 'receipt.delivered';
   readonly chatId: number;
-  readonly memberIds: readonly string[];
   /** One entry per message newly delivered to a user. */
   readonly entries: readonly { readonly userId: string; readonly messageId: number; readonly seq: number }[];
 }
@@ -146,8 +144,6 @@ export interface MessagesDelivered {
 export interface SessionClaimed {
   readonly type: 'session.claimed';
   readonly userId: string;
-  /** `[userId]`: the claim concerns that user's own connections only. */
-  readonly memberIds: readonly string[];
   readonly dialect: string;
   /** What is exclusive within the user's connections of that dialect (e.g. `chat:12`). */
   readonly key: string;

@@ -31,6 +31,16 @@ export class SeqOrderer {
     this.release(chatId);
   }
 
+  /**
+   * This instance stopped listening to the chat (no local member left): what it knew of the
+   * chat's seqs goes stale, and when it listens again the first event must go out at once, not
+   * wait for seqs it will never hear. Held events go out now.
+   */
+  forget(chatId: number): void {
+    this.expire(chatId);
+    this.last.delete(chatId);
+  }
+
   /** Delivers everything held (shutdown). */
   flush(): void {
     for (const chatId of [...this.held.keys()]) this.expire(chatId);

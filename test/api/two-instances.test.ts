@@ -4,19 +4,24 @@ import type { Session } from '../../src/realtime/session.js';
 import { postgresEnabled, createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { deleteKeys, randomPrefix, redisEnabled, TEST_REDIS_URL } from '../support/redis.js';
 import { api, registerUser, startServer, type TestServer, type TestUser } from '../support/test-server.js';
-import { waitFor } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /** A session as any dialect would register it, recording what the registry hands it. */
-function fakeSession(t: TestServer, userId: string): Session & { events: DomainEvent[] } {
+function fakeSession(t: TestServer, userId: string): Session & { events: DomainEvent[]; lost: [number, string][] } {
   const events: DomainEvent[] = [];
+  const lost: [number, string][] = [];
   return {
     id: t.server.registry.newSessionId(),
     userId,
     dialect: 'hub',
     events,
+    lost,
     handle(event) {
       events.push(event);
       return event.type === 'message.created';
+    },
+    lostAccess(chatId, reason) {
+      lost.push([chatId, reason]);
     },
     close() {},
   };
@@ -73,6 +78,54 @@ describe.runIf(enabled)('two instances sharing PostgreSQL and Redis act as one s
     await waitFor(() => onA.events.some((e) => e.type === 'presence' && e.userId === bob.id && !e.online), 5000, 'bob offline on A');
     expect(await a.server.core.presenceOf(bob.id)).toMatchObject({ online: false });
     await a.server.registry.remove(onA);
+  });
+
+  it('keeps the membership cache right on an instance where no session is in the chat (REST sends)', async () => {
+    const [owner, member, late] = await Promise.all([registerUser(a), registerUser(a), registerUser(a)]);
+    const group = await a.server.core.createGroup(owner.id, { name: 'cache', memberIds: [member.id] });
+    // B has no session of anyone here: its cache takes its own interest in the chat's topic.
+    await b.server.core.sendMessage(member.id, { chatId: group.id, text: 'cached on B' });
+    await a.server.core.removeMembers(owner.id, group.id, [member.id]);
+    // Long before the cache's 30 s expiry: the removal reached B's cache over the chat's topic.
+    await waitFor(
+      () => b.server.core.sendMessage(member.id, { chatId: group.id, text: 'after removal' }).then(() => false, (err: { code?: string }) => err.code === 'forbidden'),
+      3000,
+      'B to refuse the removed member',
+    );
+    await expect(b.server.core.sendMessage(late.id, { chatId: group.id, text: 'not yet' })).rejects.toMatchObject({ code: 'forbidden' });
+    await a.server.core.addMembers(owner.id, group.id, [late.id]);
+    await waitFor(
+      () => b.server.core.sendMessage(late.id, { chatId: group.id, text: 'now a member' }).then(() => true, () => false),
+      3000,
+      'B to accept the added member',
+    );
+  });
+
+  it("routes by interest: a newly added member's instance subscribes the chat, a removed one stops hearing it", async () => {
+    const [owner, newcomer] = await Promise.all([registerUser(a), registerUser(a)]);
+    const group = await a.server.core.createGroup(owner.id, { name: 'interest', memberIds: [] });
+    const onB = fakeSession(b, newcomer.id);
+    await b.server.registry.add(onB);
+    expect(b.server.registry.hasChat(newcomer.id, group.id)).toBe(false);
+    await a.server.core.sendMessage(owner.id, { chatId: group.id, text: 'before joining' });
+    await a.server.core.addMembers(owner.id, group.id, [newcomer.id]);
+    await waitFor(() => onB.events.some((e) => e.type === 'members.added' && e.chatId === group.id), 5000, 'members.added on B');
+    await waitFor(() => b.server.registry.hasChat(newcomer.id, group.id), 5000, 'B to index the chat');
+    await sleep(100); // the chat topic's SUBSCRIBE goes out on the next tick
+    await a.server.core.sendMessage(owner.id, { chatId: group.id, text: 'after joining' });
+    await waitFor(() => onB.events.some((e) => e.type === 'message.created' && e.message.text === 'after joining'), 5000, 'message on B');
+    expect(onB.events.some((e) => e.type === 'message.created' && e.message.text === 'before joining')).toBe(false);
+
+    await a.server.core.removeMembers(owner.id, group.id, [newcomer.id]);
+    await waitFor(() => onB.lost.length === 1, 5000, 'lostAccess on B');
+    expect(onB.lost).toEqual([[group.id, 'removed']]);
+    expect(onB.events.filter((e) => e.type === 'members.removed')).toHaveLength(1);
+    await a.server.core.sendMessage(owner.id, { chatId: group.id, text: 'after leaving' });
+    await a.server.core.setTyping(owner.id, group.id, true);
+    await sleep(300);
+    expect(onB.events.some((e) => (e.type === 'message.created' && e.message.text === 'after leaving') || e.type === 'typing')).toBe(false);
+    expect(b.server.registry.hasChat(newcomer.id, group.id)).toBe(false);
+    await b.server.registry.remove(onB);
   });
 
   it('shares the send rate limit across instances', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { MemoryBroker } from '../../src/bus/memory-broker.js';
 import type { ChatCore } from '../../src/core/chat-core.js';
 import type { SessionClaimed } from '../../src/domain/events.js';
+import { userTopic } from '../../src/ports/broker.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { DialectName, Session } from '../../src/realtime/session.js';
 import { SessionRegistry } from '../../src/realtime/session-registry.js';
@@ -11,7 +12,7 @@ import { sleep } from '../support/wait.js';
 const core = {
   connectionOpened: async () => {},
   connectionClosed: async () => {},
-  onEvent: () => {},
+  chatIdsOf: async () => [],
   noteDelivered: () => {},
 } as unknown as ChatCore;
 
@@ -43,6 +44,7 @@ async function open(registry: SessionRegistry, userId: string, key: string, dial
       this.handled.push(event.type);
       return false;
     },
+    lostAccess() {},
     close() {
       void registry.remove(session);
     },
@@ -96,18 +98,17 @@ describe('SessionRegistry.claimExclusive (one connection per user and key, acros
       const claim = (sessionId: string, at: number, userId = 'u1'): SessionClaimed => ({
         type: 'session.claimed',
         userId,
-        memberIds: [userId],
         dialect: 'channels',
         key: 'chat:1',
         sessionId,
         at,
       });
-      broker.publish(claim('older', 999_000)); // made before ours, arriving late: ours stays
-      broker.publish(claim('a', 1_000_000)); // same instant, smaller id: ours stays
+      broker.publish(userTopic('u1'), claim('older', 999_000)); // made before ours, arriving late: ours stays
+      broker.publish(userTopic('u1'), claim('a', 1_000_000)); // same instant, smaller id: ours stays
       await settle();
       expect(local.replacedBy).toEqual([]);
-      broker.publish(claim('zz', 1_000_000)); // same instant, greater id: it wins
-      broker.publish(claim('later', 1_000_005, 'u2')); // later: it wins
+      broker.publish(userTopic('u1'), claim('zz', 1_000_000)); // same instant, greater id: it wins
+      broker.publish(userTopic('u2'), claim('later', 1_000_005, 'u2')); // later: it wins
       await settle();
       expect(local.replacedBy).toEqual(['zz']);
       expect(other.replacedBy).toEqual(['later']);

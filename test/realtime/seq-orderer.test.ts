@@ -7,7 +7,6 @@ const event = (chatId: number, seq: number): MessageCreated => ({
   type: 'message.created',
   chatId,
   chatType: 'group',
-  memberIds: [],
   message: { id: seq, chatId, senderId: 'a', text: `m${seq}`, seq, kind: 'TEXT', replyTo: null, clientMsgId: null, createdAt: 0, editedAt: null, deletedAt: null, changeSeq: 0 },
   sender: { id: 'a', username: null, name: null, firstName: null, lastName: null, email: null },
   committedAt: 0,

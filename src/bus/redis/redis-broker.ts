@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DomainEvent } from '../../domain/events.js';
-import type { Broker, EventHandler } from '../../ports/broker.js';
+import type { Broker, EventHandler, Topic } from '../../ports/broker.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
 
 export interface RedisBrokerOptions {
@@ -11,33 +11,56 @@ export interface RedisBrokerOptions {
   readonly log?: Logger;
 }
 
-/** What travels on the channel: the event plus the publishing instance. */
+/** What travels on a channel: the event plus the publishing instance. */
 export interface Envelope {
   readonly i: string;
   readonly e: DomainEvent;
 }
 
+interface Subscription {
+  readonly handler: EventHandler;
+}
+
+/** Channels per SUBSCRIBE/UNSUBSCRIBE command, so a reconnect with many topics sends bounded commands. */
+const CHANNELS_PER_COMMAND = 1000;
+
 /**
- * The bus across instances: Redis pub/sub on one channel, `${prefix}events`, over two
- * connections (a publisher and a dedicated subscriber; a subscribed connection can do nothing
- * else). Each event is serialized once per publish and parsed once per receiving instance.
+ * The bus across instances: Redis pub/sub, one channel per topic (`${prefix}t:${topic}`), over
+ * two connections (a publisher and a dedicated subscriber; a subscribed connection can do
+ * nothing else). An instance subscribes only the topics its local handlers asked for, so it
+ * receives (and parses, once per event) only what concerns its sessions.
  *
- * Delivery guarantee: **at-most-once**. Events published by one instance reach every subscribed
- * instance in publish order (one connection, one channel: Redis keeps the order); an event
- * published while Redis or a subscriber's link is down is lost, and clients catch up by `seq`
- * from the store. Publishing while Redis is down neither throws nor blocks nor queues: the event
- * is dropped and counted (`dropped`), with a warning at most every 5 s.
+ * Guarantees (the `Broker` port's): **at-most-once**; events one instance publishes on one topic
+ * reach every subscriber of it in publish order (one connection, one channel: Redis keeps the
+ * order); an event published while Redis or a subscriber's link is down is lost, and clients
+ * catch up by `seq` from the store. Publishing while Redis is down neither throws nor blocks nor
+ * queues: the event is dropped and counted (`dropped`), with a warning at most every 5 s.
  *
- * ioredis reconnects by itself and re-subscribes the subscriber connection after a Redis
- * restart; `onResubscribed` callbacks fire once the subscription is confirmed again, so the
- * realtime layer can tell clients to catch up.
+ * Interest is ref-counted: the first local handler of a topic adds it to the next batch, the
+ * last one leaving removes it; the batch goes out on the next `setImmediate` as one SUBSCRIBE
+ * and one UNSUBSCRIBE (chunked), and a topic dropped and taken again within it costs nothing.
+ * `subscribe` resolves once Redis has confirmed (or the attempt failed while the link is down:
+ * the topic stays wanted and is subscribed on reconnect; waiting for Redis would hang a
+ * client's connect on an outage). After a lost link, every wanted topic is subscribed again
+ * and unwanted ones dropped, then `onResubscribed` callbacks fire so the realtime layer can tell
+ * clients to catch up.
  *
  * The broker does not own its connections: whoever opened them closes them after `close()`.
  */
 export class RedisBroker implements Broker {
   readonly kind = 'redis' as const;
-  readonly channel: string;
-  private readonly handlers = new Set<EventHandler>();
+  /** What precedes a topic in its channel name. */
+  readonly channelPrefix: string;
+  private readonly handlers = new Map<Topic, Set<Subscription>>();
+  /** Topics this broker has asked Redis for (sent or confirmed). */
+  private readonly remote = new Set<Topic>();
+  /** The SUBSCRIBE that made a topic remote, for later subscribers to wait on. */
+  private readonly ready = new Map<Topic, Promise<void>>();
+  /** Topics whose wanted/remote state may differ, settled by the next flush. */
+  private readonly dirty = new Set<Topic>();
+  /** Topics whose UNSUBSCRIBE failed (link down): dropped again after the reconnect. */
+  private readonly stale = new Set<Topic>();
+  private flushing: Promise<void> | null = null;
   private readonly resubscribed = new Set<() => void>();
   private readonly log: Logger;
   private droppedCount = 0;
@@ -56,7 +79,7 @@ export class RedisBroker implements Broker {
     private readonly subscriber: Redis,
     private readonly options: RedisBrokerOptions,
   ) {
-    this.channel = `${options.prefix}events`;
+    this.channelPrefix = `${options.prefix}t:`;
     this.log = options.log ?? silentLogger;
   }
 
@@ -69,31 +92,67 @@ export class RedisBroker implements Broker {
     return this.droppedCount;
   }
 
-  /** Subscribes the channel; events published before this resolves are not received. */
+  /** Topics subscribed on Redis right now (tests and metrics). */
+  get topicCount(): number {
+    return this.remote.size;
+  }
+
+  /** The Redis channel of a topic. */
+  channelOf(topic: Topic): string {
+    return this.channelPrefix + topic;
+  }
+
+  /** Listens on the subscriber connection; topics are subscribed as handlers ask for them. */
   async start(): Promise<void> {
     this.subscriber.on('message', this.onMessage);
     this.subscriber.on('ready', this.onReady);
     this.subscriber.on('close', this.onClose);
-    await this.subscriber.subscribe(this.channel);
     this.started = true;
   }
 
-  publish(event: DomainEvent): void {
+  publish(topic: Topic, event: DomainEvent): void {
     if (this.closed) return;
     if (this.publisher.status !== 'ready') {
       this.drop();
       return;
     }
-    const envelope: Envelope = { i: this.options.instanceId, e: event };
-    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch(() => this.drop());
+    this.send(topic, this.encode(event));
   }
 
-  subscribe(handler: EventHandler): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
+  publishMany(topics: readonly Topic[], event: DomainEvent): void {
+    if (this.closed || topics.length === 0) return;
+    if (this.publisher.status !== 'ready') {
+      for (let i = 0; i < topics.length; i++) this.drop();
+      return;
+    }
+    const text = this.encode(event);
+    for (const topic of topics) this.send(topic, text);
   }
 
-  /** `cb` runs each time the subscription is confirmed again after a lost link (not at start). */
+  async subscribe(topic: Topic, handler: EventHandler): Promise<() => void> {
+    if (this.closed) return () => {};
+    let subs = this.handlers.get(topic);
+    const first = !subs;
+    if (!subs) this.handlers.set(topic, (subs = new Set()));
+    const sub: Subscription = { handler };
+    subs.add(sub);
+    const off = (): void => {
+      const current = this.handlers.get(topic);
+      if (!current?.delete(sub)) return;
+      if (current.size > 0) return;
+      this.handlers.delete(topic);
+      this.dirty.add(topic);
+      void this.flushSoon();
+    };
+    if (first) {
+      this.dirty.add(topic);
+      await this.flushSoon();
+    }
+    await this.ready.get(topic);
+    return off;
+  }
+
+  /** `cb` runs each time every topic is subscribed again after a lost link (not at start). */
   onResubscribed(cb: () => void): () => void {
     this.resubscribed.add(cb);
     return () => this.resubscribed.delete(cb);
@@ -111,13 +170,84 @@ export class RedisBroker implements Broker {
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
     this.subscriber.off('close', this.onClose);
+    await this.flushing;
+    const channels = [...this.remote].map((t) => this.channelOf(t));
     this.handlers.clear();
+    this.remote.clear();
+    this.ready.clear();
+    this.dirty.clear();
     this.resubscribed.clear();
-    if (this.subscriber.status === 'ready') await this.subscriber.unsubscribe(this.channel).catch(() => {});
+    if (this.subscriber.status === 'ready') for (const chunk of chunks(channels)) await this.subscriber.unsubscribe(...chunk).catch(() => {});
+  }
+
+  private encode(event: DomainEvent): string {
+    const envelope: Envelope = { i: this.options.instanceId, e: event };
+    return JSON.stringify(envelope);
+  }
+
+  private send(topic: Topic, text: string): void {
+    this.publisher.publish(this.channelOf(topic), text).catch(() => this.drop());
+  }
+
+  private flushSoon(): Promise<void> {
+    this.flushing ??= new Promise<void>((resolve) => {
+      setImmediate(() => {
+        this.flushing = null;
+        void this.flush().then(resolve);
+      });
+    });
+    return this.flushing;
+  }
+
+  /** Sends what changed since the last flush: one SUBSCRIBE and one UNSUBSCRIBE (chunked). */
+  private async flush(): Promise<void> {
+    if (this.closed) return;
+    const add: Topic[] = [];
+    const drop: Topic[] = [];
+    for (const topic of this.dirty) {
+      const wanted = this.handlers.has(topic);
+      if (wanted && !this.remote.has(topic)) add.push(topic);
+      else if (!wanted && this.remote.has(topic)) drop.push(topic);
+    }
+    this.dirty.clear();
+    const work: Promise<void>[] = [];
+    for (const chunk of chunks(drop)) {
+      for (const topic of chunk) {
+        this.remote.delete(topic);
+        this.ready.delete(topic);
+      }
+      work.push(
+        this.subscriber.unsubscribe(...chunk.map((t) => this.channelOf(t))).then(
+          () => undefined,
+          () => {
+            for (const topic of chunk) this.stale.add(topic);
+          },
+        ),
+      );
+    }
+    for (const chunk of chunks(add)) {
+      const done = this.subscriber.subscribe(...chunk.map((t) => this.channelOf(t))).then(
+        () => undefined,
+        (err: unknown) => {
+          // Still wanted: the reconnect subscribes every wanted topic again.
+          this.log.warn({ err: { message: (err as Error).message }, topics: chunk.length }, 'redis subscribe failed; will subscribe after reconnect');
+        },
+      );
+      for (const topic of chunk) {
+        this.remote.add(topic);
+        this.stale.delete(topic);
+        this.ready.set(topic, done);
+      }
+      work.push(done);
+    }
+    await Promise.all(work);
   }
 
   private receive(channel: string, text: string): void {
-    if (channel !== this.channel) return;
+    if (!channel.startsWith(this.channelPrefix)) return;
+    const topic = channel.slice(this.channelPrefix.length);
+    const subs = this.handlers.get(topic);
+    if (!subs) return; // an unsubscribe in flight: not parsed at all
     let envelope: Envelope | null = null;
     try {
       envelope = JSON.parse(text) as Envelope;
@@ -128,29 +258,41 @@ export class RedisBroker implements Broker {
       this.log.warn({ channel }, 'malformed bus message ignored');
       return;
     }
-    for (const handler of this.handlers) {
+    for (const sub of subs) {
       try {
-        handler(envelope.e);
+        sub.handler(envelope.e, topic);
       } catch (err) {
-        this.log.error({ err: { message: (err as Error).message } }, 'bus handler threw');
+        this.log.error({ err: { message: (err as Error).message }, topic }, 'bus handler threw');
       }
     }
   }
 
   /**
-   * ioredis has already queued its own re-SUBSCRIBE when 'ready' fires; subscribing again is
-   * idempotent and resolves once Redis has confirmed, which is the moment events flow again.
+   * ioredis has already queued its own re-SUBSCRIBE of what it knew when 'ready' fires; this
+   * subscribes every wanted topic again (idempotent, and covers subscribes that failed while
+   * down), drops the ones unsubscribed while down, and resolves once Redis has confirmed, which
+   * is the moment events flow again.
    */
   private async afterReconnect(): Promise<void> {
     if (!this.lostLink || this.closed) return;
     this.lostLink = false;
+    const wanted = [...this.handlers.keys()];
+    const unwanted = [...new Set([...this.stale, ...this.remote])].filter((t) => !this.handlers.has(t));
     try {
-      await this.subscriber.subscribe(this.channel);
+      for (const chunk of chunks(wanted)) await this.subscriber.subscribe(...chunk.map((t) => this.channelOf(t)));
+      for (const chunk of chunks(unwanted)) await this.subscriber.unsubscribe(...chunk.map((t) => this.channelOf(t)));
     } catch (err) {
+      this.lostLink = true;
       this.log.warn({ err: { message: (err as Error).message } }, 'redis resubscribe failed; will retry on next reconnect');
       return;
     }
-    this.log.info({ channel: this.channel }, 'redis bus resubscribed');
+    this.stale.clear();
+    for (const topic of unwanted) {
+      this.remote.delete(topic);
+      this.ready.delete(topic);
+    }
+    for (const topic of wanted) this.remote.add(topic);
+    this.log.info({ topics: wanted.length }, 'redis bus resubscribed');
     for (const cb of this.resubscribed) {
       try {
         cb();
@@ -165,6 +307,12 @@ export class RedisBroker implements Broker {
     const now = Date.now();
     if (now - this.lastDropWarn < 5000) return;
     this.lastDropWarn = now;
-    this.log.warn({ dropped: this.droppedCount, channel: this.channel }, 'redis unreachable: bus event dropped (at-most-once; clients catch up by seq)');
+    this.log.warn({ dropped: this.droppedCount }, 'redis unreachable: bus event dropped (at-most-once; clients catch up by seq)');
   }
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHANNELS_PER_COMMAND) out.push(items.slice(i, i + CHANNELS_PER_COMMAND));
+  return out;
 }

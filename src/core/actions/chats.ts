@@ -4,6 +4,7 @@ import { sniffImage } from '../../domain/image-type.js';
 import { accessChat, canManage } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
 import { hasNul } from '../text-rules.js';
+import { publishEvent } from '../event-topics.js';
 
 const MAX_NAME = 200;
 const MAX_DESCRIPTION = 2000;
@@ -57,7 +58,7 @@ export async function createGroup(ctx: CoreContext, actorId: string, input: NewG
   await requireUsers(ctx, memberIds);
   const avatarUrl = input.avatar ? await storeImage(ctx, input.avatar, 'groups') : null;
   const chat = await ctx.store.createGroup({ name, description, avatarUrl, ownerId: actorId, memberIds }, ctx.clock.now());
-  ctx.broker.publish({ type: 'chat.created', chatId: chat.id, chat, memberIds: [actorId, ...memberIds], actorId });
+  publishEvent(ctx.broker, { type: 'chat.created', chatId: chat.id, chat, memberIds: [actorId, ...memberIds], actorId });
   return chat;
 }
 
@@ -67,7 +68,7 @@ export async function openPrivateChat(ctx: CoreContext, actorId: string, otherId
   await requireUsers(ctx, [otherId]);
   const result = await ctx.store.getOrCreatePrivateChat(actorId, otherId, ctx.clock.now());
   if (result.created) {
-    ctx.broker.publish({ type: 'chat.created', chatId: result.chat.id, chat: result.chat, memberIds: [actorId, otherId], actorId });
+    publishEvent(ctx.broker, { type: 'chat.created', chatId: result.chat.id, chat: result.chat, memberIds: [actorId, otherId], actorId });
   }
   return result;
 }
@@ -92,7 +93,7 @@ export async function updateChat(ctx: CoreContext, actorId: string, chatId: numb
     ctx.clock.now(),
   );
   if (!chat) throw new ChatError('chat_not_found');
-  ctx.broker.publish({ type: 'chat.updated', chatId, chat, memberIds: membership.memberIds, actorId });
+  publishEvent(ctx.broker, { type: 'chat.updated', chatId, chat, actorId });
   return chat;
 }
 
@@ -103,5 +104,5 @@ export async function deleteGroup(ctx: CoreContext, actorId: string, chatId: num
   if (role !== 'owner') throw forbidden('Only the owner can delete this group');
   await ctx.store.deleteChat(chatId);
   ctx.members.invalidate(chatId);
-  ctx.broker.publish({ type: 'chat.deleted', chatId, memberIds: membership.memberIds, actorId });
+  publishEvent(ctx.broker, { type: 'chat.deleted', chatId, actorId });
 }

@@ -2,6 +2,7 @@ import { badRequest, ChatError, conflict, forbidden } from '../../domain/errors.
 import { accessChat, canManage } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
 import { MAX_USERS_PER_CALL, requireUsers } from './chats.js';
+import { publishEvent } from '../event-topics.js';
 
 function uniqueIds(userIds: readonly string[]): string[] {
   const ids = [...new Set(userIds)];
@@ -27,7 +28,7 @@ export async function addMembers(ctx: CoreContext, actorId: string, chatId: numb
   const chat = await ctx.store.getChat(chatId);
   if (!chat) throw new ChatError('chat_not_found');
   const memberIds = [...membership.memberIds, ...added];
-  ctx.broker.publish({ type: 'members.added', chatId, chat, userIds: added, memberIds, actorId });
+  publishEvent(ctx.broker, { type: 'members.added', chatId, chat, userIds: added, memberIds, actorId });
   return added;
 }
 
@@ -50,6 +51,6 @@ export async function removeMembers(ctx: CoreContext, actorId: string, chatId: n
   const removed = await ctx.store.removeMembers(chatId, ids, ctx.clock.now());
   ctx.members.invalidate(chatId);
   const memberIds = membership.memberIds.filter((id) => !removed.includes(id));
-  ctx.broker.publish({ type: 'members.removed', chatId, userIds: removed, memberIds, actorId });
+  publishEvent(ctx.broker, { type: 'members.removed', chatId, userIds: removed, memberIds, actorId });
   return removed;
 }

@@ -4,6 +4,7 @@ import { accessChat, canManage, type ChatAccess } from '../access/access-chat.js
 import type { CoreContext } from '../core-context.js';
 import { checkMessageText } from '../text-rules.js';
 import { senderProfile } from '../user-directory.js';
+import { publishEvent } from '../event-topics.js';
 
 // Message-level refusals have reasons of their own (`message_not_found`, `not_yours`), so a
 // dialect whose chat-level 403/404 means "no access to the chat" (a close, a generic ack) can
@@ -48,11 +49,10 @@ export async function editMessage(ctx: CoreContext, actorId: string, target: Cha
   // Deleted between the read and this write: the store changes nothing.
   const edited = await ctx.store.editMessage(message.chatId, message.id, text, ctx.clock.now());
   if (!edited) throw messageNotFound();
-  ctx.broker.publish({
+  publishEvent(ctx.broker, {
     type: 'message.updated',
     chatId: edited.chatId,
     chatType: access.membership.type,
-    memberIds: access.membership.memberIds,
     message: edited,
     sender: senderProfile(author),
   });
@@ -66,11 +66,10 @@ export async function deleteMessage(ctx: CoreContext, actorId: string, target: C
   if (message.senderId !== actorId && !moderator) throw new ChatError('not_yours', 'Only the author or a group owner/admin can delete a message');
   const deleted = await ctx.store.deleteMessage(message.chatId, message.id, ctx.clock.now());
   if (!deleted) throw messageNotFound();
-  ctx.broker.publish({
+  publishEvent(ctx.broker, {
     type: 'message.deleted',
     chatId: deleted.chatId,
     chatType: access.membership.type,
-    memberIds: access.membership.memberIds,
     message: deleted,
     actorId,
   });

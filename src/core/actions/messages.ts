@@ -6,6 +6,7 @@ import type { CoreContext } from '../core-context.js';
 import { messageCreated } from '../message-created.js';
 import { checkMessageText, hasNul } from '../text-rules.js';
 import { senderProfile } from '../user-directory.js';
+import { publishEvent } from '../event-topics.js';
 
 export interface SendInput {
   readonly chatId: number;
@@ -62,7 +63,7 @@ export async function sendMessage(ctx: CoreContext, actorId: string, input: Send
   }
   const sender = await ctx.users.get(actorId);
   if (!sender) throw new ChatError('unauthorized', 'Unknown user');
-  const meta = { chatType: membership.type, memberIds: membership.memberIds, sender: senderProfile(sender) };
+  const meta = { chatType: membership.type, sender: senderProfile(sender) };
   const result = await ctx.writer.append({ chatId: input.chatId, senderId: actorId, text, kind, replyTo, clientMsgId }, meta);
   if (result.created) return result;
   return { ...result, replay: messageCreated(result.message, meta, Date.now()) };
@@ -75,7 +76,7 @@ export async function markRead(ctx: CoreContext, actorId: string, chatId: number
   const readSeq = chat?.lastSeq ?? 0;
   await ctx.store.advanceRead({ chatId, userId: actorId, seq: readSeq });
   const user = await ctx.users.get(actorId);
-  ctx.broker.publish({ type: 'receipt.read', chatId, memberIds: membership.memberIds, userId: actorId, username: user?.username ?? null, readSeq });
+  publishEvent(ctx.broker, { type: 'receipt.read', chatId, userId: actorId, username: user?.username ?? null, readSeq });
   return { readSeq };
 }
 
@@ -85,7 +86,7 @@ export async function setTyping(ctx: CoreContext, actorId: string, chatId: numbe
   const { membership } = await accessChat(ctx, actorId, chatId);
   const user = await ctx.users.get(actorId);
   const publish = (value: boolean): void =>
-    ctx.broker.publish({ type: 'typing', chatId, memberIds: membership.memberIds, userId: actorId, username: user?.username ?? null, isTyping: value });
+    publishEvent(ctx.broker, { type: 'typing', chatId, userId: actorId, username: user?.username ?? null, isTyping: value });
   if (isTyping) {
     ctx.typing.start(chatId, actorId, () => publish(false));
   } else {

@@ -1,8 +1,9 @@
 import type { CoreContext } from '../core-context.js';
+import { publishEvent } from '../event-topics.js';
 
 /**
  * A live connection of any dialect opened. The first one of a user (across instances)
- * announces `online` to everyone sharing a chat with it.
+ * announces `online` on the topics of its chats (see `event-topics.ts`).
  */
 export async function connectionOpened(ctx: CoreContext, userId: string, connectionId: string): Promise<void> {
   const { becameOnline } = await ctx.presence.connect(userId, connectionId, ctx.clock.now());
@@ -17,6 +18,7 @@ export async function connectionClosed(ctx: CoreContext, userId: string, connect
 
 /** Also used by the Redis presence store when it finds a crashed instance's users. */
 export async function announce(ctx: CoreContext, userId: string, online: boolean, lastSeen: number | null): Promise<void> {
-  const [contacts, chatIds] = await Promise.all([ctx.store.contactsOf(userId), ctx.store.chatIdsOf(userId)]);
-  ctx.broker.publish({ type: 'presence', userId, online, lastSeen, memberIds: [userId, ...contacts], chatIds });
+  // One query, and one publish per chat of the user: no work per contact, online or not.
+  const chatIds = await ctx.store.chatIdsOf(userId);
+  publishEvent(ctx.broker, { type: 'presence', userId, online, lastSeen, chatIds });
 }

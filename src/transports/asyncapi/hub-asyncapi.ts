@@ -143,7 +143,7 @@ export const hubDoc: DialectDoc = {
       title: 'conversation_updated',
       summary: 'A group’s name, description or picture changed.',
       payload: frame('conversation_updated', object(chatFields)),
-      example: parsed(chatChangeFrame({ type: 'chat.updated', chatId: 7, chat: { ...sampleChat, avatarUrl: '/uploads/chats/7.png' }, memberIds: ['1', '3'], actorId: '1' })),
+      example: parsed(chatChangeFrame({ type: 'chat.updated', chatId: 7, chat: { ...sampleChat, avatarUrl: '/uploads/chats/7.png' }, actorId: '1' })),
     }),
     send({
       name: 'hubConversationDeleted',
@@ -151,7 +151,7 @@ export const hubDoc: DialectDoc = {
       title: 'conversation_deleted',
       summary: 'The owner deleted a group.',
       payload: frame('conversation_deleted', object(change)),
-      example: parsed(chatChangeFrame({ type: 'chat.deleted', chatId: 7, memberIds: ['1', '3'], actorId: '1' })),
+      example: parsed(chatChangeFrame({ type: 'chat.deleted', chatId: 7, actorId: '1' })),
     }),
     send({
       name: 'hubMembersAdded',

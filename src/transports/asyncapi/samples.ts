@@ -32,26 +32,24 @@ export const messageCreated = (): MessageCreated => ({
   type: 'message.created',
   chatId: 7,
   chatType: 'group',
-  memberIds: ['1', '3'],
   message: sampleMessage,
   sender: sampleSender,
   committedAt: at,
 });
 
-export const typingChanged = (): TypingChanged => ({ type: 'typing', chatId: 7, memberIds: ['1', '3'], userId: '3', username: 'bob', isTyping: true });
+export const typingChanged = (): TypingChanged => ({ type: 'typing', chatId: 7, userId: '3', username: 'bob', isTyping: true });
 
 export const presenceChanged = (online: boolean): PresenceChanged => ({
   type: 'presence',
   userId: '3',
   online,
   lastSeen: online ? null : at,
-  memberIds: ['1', '3'],
   chatIds: [7],
 });
 
-export const messagesRead = (): MessagesRead => ({ type: 'receipt.read', chatId: 7, memberIds: ['1', '3'], userId: '3', username: 'bob', readSeq: 5 });
+export const messagesRead = (): MessagesRead => ({ type: 'receipt.read', chatId: 7, userId: '3', username: 'bob', readSeq: 5 });
 
-export const messagesDelivered = (): MessagesDelivered => ({ type: 'receipt.delivered', chatId: 7, memberIds: ['1', '3'], entries: [{ userId: '1', messageId: 42, seq: 5 }] });
+export const messagesDelivered = (): MessagesDelivered => ({ type: 'receipt.delivered', chatId: 7, entries: [{ userId: '1', messageId: 42, seq: 5 }] });
 
 /** Parses a frame an encoder produced as text. */
 export const parsed = (json: string): unknown => JSON.parse(json);
@@ -61,6 +59,6 @@ export const editedMessage: Message = { ...sampleMessage, text: 'hello, edited',
 /** The sample message's tombstone (change cursor 4). */
 export const deletedMessage: Message = { ...sampleMessage, text: '', deletedAt: at + 120_000, changeSeq: 4 };
 
-export const messageUpdated = (): MessageUpdated => ({ type: 'message.updated', chatId: 7, chatType: 'group', memberIds: ['1', '3'], message: editedMessage, sender: sampleSender });
+export const messageUpdated = (): MessageUpdated => ({ type: 'message.updated', chatId: 7, chatType: 'group', message: editedMessage, sender: sampleSender });
 
-export const messageDeleted = (): MessageDeleted => ({ type: 'message.deleted', chatId: 7, chatType: 'group', memberIds: ['1', '3'], message: deletedMessage, actorId: '3' });
+export const messageDeleted = (): MessageDeleted => ({ type: 'message.deleted', chatId: 7, chatType: 'group', message: deletedMessage, actorId: '3' });

@@ -1,3 +1,4 @@
+import type { WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parseId } from '../../core/paging.js';
@@ -57,7 +58,15 @@ export function channelsUpgradeHandler(ctx: DialectContext) {
     }
     // The peer gave up while we were checking: ws would never call back on a dead socket.
     if (socket.destroyed || !socket.writable) return;
-    const ws = await ctx.ws.upgrade(req, socket, head);
+    // Interest first: by the time the client sees the socket open, its chat's events reach it.
+    const release = verdict.ok ? await ctx.registry.reserve(verdict.userId) : () => {};
+    let ws: WebSocket;
+    try {
+      ws = await ctx.ws.upgrade(req, socket, head);
+    } catch (err) {
+      release();
+      throw err;
+    }
     if (!verdict.ok) {
       // The seed's clients see a socket that opens and is "closed automatically": no event before the close.
       ws.close(verdict.close.code, verdict.close.reason);
@@ -80,12 +89,9 @@ export function channelsUpgradeHandler(ctx: DialectContext) {
     // Written before the session is registered, so no event can overtake it.
     ws.send(connectionEstablishedFrame(chatId));
     ctx.log.debug({ userId, chatId, sessionId: session.id }, 'connected to chat');
-    await ctx.registry.add(session);
-    // A removal that committed between the access check and registration found no session to close.
-    try {
-      await ctx.core.checkAccess(userId, chatId);
-    } catch (err) {
-      if (refusesChat(err)) session.close(ChannelsClose.forbidden.code, ChannelsClose.forbidden.reason);
-    }
+    // The registry re-checks access once registered (a removal in between reaches `lostAccess`).
+    const added = ctx.registry.add(session);
+    release();
+    await added;
   };
 }

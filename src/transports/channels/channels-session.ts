@@ -3,7 +3,7 @@ import type { ChatCore } from '../../core/chat-core.js';
 import type { DomainEvent } from '../../domain/events.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
-import type { Session } from '../../realtime/session.js';
+import type { LostAccessReason, Session } from '../../realtime/session.js';
 import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { channelsFailure } from './channels-errors.js';
@@ -53,15 +53,15 @@ export class ChannelsSession implements Session {
       case 'receipt.read':
         sendBounded(this.ws, encodeOnce(event, 'channels', () => new PreparedFrame(messagesReadFrame(event))), true);
         return false;
-      case 'members.removed':
-        if (event.userIds.includes(this.userId)) this.revoke('removed from chat');
-        return false;
-      case 'chat.deleted':
-        this.revoke('chat deleted');
-        return false;
       default:
         return false;
     }
+  }
+
+  /** The seed's way: the chat's socket closes as forbidden (4403), whatever the reason. */
+  lostAccess(chatId: number, reason: LostAccessReason): void {
+    if (this.closed || chatId !== this.chatId) return;
+    this.revoke(reason === 'deleted' ? 'chat deleted' : 'removed from chat');
   }
 
   close(code: number, reason: string): void {

@@ -66,7 +66,7 @@ export class HubSession implements Session {
       case 'members.added':
       case 'members.removed': {
         // Additions to the seed, so a client shows chat and membership changes live (the removed
-        // members get `members_removed` too: the registry routes it to them).
+        // members get `members_removed` too: the registry hands it to them before `lostAccess`).
         const frame = encodeOnce(event, 'hub', () => new PreparedFrame(chatChangeFrame(event)));
         sendBounded(this.ws, frame);
         return false;
@@ -75,6 +75,12 @@ export class HubSession implements Session {
         return false;
     }
   }
+
+  /**
+   * Nothing more to do: one hub socket serves all the user's conversations, `members_removed` or
+   * `conversation_deleted` has already been written, and the registry sends no more of the chat.
+   */
+  lostAccess(): void {}
 
   /** Writes an `error` event (never throws). */
   sendError(message: string): void {

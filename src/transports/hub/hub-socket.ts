@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { FrameQueue } from '../shared/frame-queue.js';
@@ -29,7 +29,15 @@ export function handleHubUpgrade(ctx: DialectContext) {
       rejectUpgrade(socket, refusal.status, refusal.text, JSON.stringify({ error: refusal.message }));
       return;
     }
-    const ws = await ctx.ws.upgrade(req, socket, head);
+    // Interest first: by the time the client sees the socket open, its chats' events reach it.
+    const release = await ctx.registry.reserve(userId);
+    let ws: WebSocket;
+    try {
+      ws = await ctx.ws.upgrade(req, socket, head);
+    } catch (err) {
+      release();
+      throw err;
+    }
     const session = new HubSession(ctx.registry.newSessionId(), userId, ws);
     // Frames of one socket run one after another, so its messages keep the order they were sent in.
     const frames = new FrameQueue(MAX_PENDING_FRAMES);
@@ -58,6 +66,7 @@ export function handleHubUpgrade(ctx: DialectContext) {
     });
 
     const added = ctx.registry.add(session);
+    release();
     ws.on('close', () => {
       void added.then(() => ctx.registry.remove(session));
     });

@@ -6,7 +6,7 @@ import type { DomainEvent, MessageCreated, TypingChanged } from '../../domain/ev
 import { displayName } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
-import type { Session } from '../../realtime/session.js';
+import type { LostAccessReason, Session } from '../../realtime/session.js';
 import { FrameQueue } from '../shared/frame-queue.js';
 import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
@@ -106,6 +106,13 @@ export class RoomsChatSession implements Session {
     this.ws.close(code, reason);
   }
 
+  /** The seed's way: the chat socket closes with the code that says why. */
+  lostAccess(chatId: number, reason: LostAccessReason): void {
+    if (chatId !== this.chatId) return;
+    if (reason === 'deleted') this.close(CLOSE_DELETED, 'chat deleted');
+    else this.close(CLOSE_REMOVED, 'removed from chat');
+  }
+
   private deliver(event: DomainEvent): boolean {
     switch (event.type) {
       case 'message.created':
@@ -122,12 +129,6 @@ export class RoomsChatSession implements Session {
       }
       case 'typing':
         if (event.userId !== this.userId) sendBounded(this.ws, encodeTyping(event, this.deps.names), true);
-        return false;
-      case 'members.removed':
-        if (event.userIds.includes(this.userId)) this.close(CLOSE_REMOVED, 'removed from chat');
-        return false;
-      case 'chat.deleted':
-        this.close(CLOSE_DELETED, 'chat deleted');
         return false;
       default:
         return false;

@@ -34,6 +34,9 @@ export class RoomsMainSession implements Session {
     return sendBounded(this.ws, data);
   }
 
+  /** The main socket only carries last messages: nothing to close or forget. */
+  lostAccess(): void {}
+
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
   }

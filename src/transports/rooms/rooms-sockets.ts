@@ -32,11 +32,21 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
   };
 
   /** Upgrades and registers the session; it leaves the registry when the socket closes. */
-  const open = async <S extends Session>(req: IncomingMessage, socket: Duplex, head: Buffer, make: (ws: WebSocket) => S): Promise<S> => {
-    const ws = await gateway.upgrade(req, socket, head);
+  const open = async <S extends Session>(req: IncomingMessage, socket: Duplex, head: Buffer, userId: string, make: (ws: WebSocket) => S): Promise<S> => {
+    // Interest first: by the time the client sees the socket open, its chats' events reach it.
+    const release = await registry.reserve(userId);
+    let ws: WebSocket;
+    try {
+      ws = await gateway.upgrade(req, socket, head);
+    } catch (err) {
+      release();
+      throw err;
+    }
     const session = make(ws);
     ws.once('close', () => void registry.remove(session));
-    await registry.add(session);
+    const added = registry.add(session);
+    release();
+    await added;
     if (ws.readyState !== ws.OPEN) await registry.remove(session);
     return session;
   };
@@ -58,7 +68,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
         refuse(req, socket, err);
         return;
       }
-      const session = await open(req, socket, head, (ws) => new RoomsChatSession(registry.newSessionId(), user.id, chatId, ws, { core, names, log }));
+      const session = await open(req, socket, head, user.id, (ws) => new RoomsChatSession(registry.newSessionId(), user.id, chatId, ws, { core, names, log }));
       await session.start(page);
     })().catch((err: unknown) => {
       log.error({ err: (err as Error)?.message }, 'rooms socket failed');
@@ -93,7 +103,7 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
         refuse(req, socket, err);
         return;
       }
-      await open(req, socket, head, (ws) => new RoomsMainSession(registry.newSessionId(), user.id, ws, log));
+      await open(req, socket, head, user.id, (ws) => new RoomsMainSession(registry.newSessionId(), user.id, ws, log));
     })().catch((err: unknown) => {
       log.error({ err: (err as Error)?.message }, 'rooms socket failed');
       socket.destroy();

@@ -43,8 +43,13 @@ export function socketioDialect(): Dialect {
       });
       io.use((socket, next) => {
         authenticateSocket(ctx, socket).then(
-          (user) => {
+          async (user) => {
             socket.data.user = user;
+            // Interest first: by the time the client is connected, its chats' events reach it.
+            const release = await ctx.registry.reserve(user.id);
+            socket.data.releaseInterest = release;
+            // A handshake that never becomes a connection must not hold the interest.
+            setTimeout(release, ctx.settings.handshakeTimeoutMs).unref();
             next();
           },
           (err: unknown) => {
@@ -94,6 +99,7 @@ function onConnection(ctx: DialectContext, socket: Socket): void {
   const events: EventContext = { core: ctx.core, user, session };
   const log = ctx.log.child({ userId: user.id, sessionId: session.id });
   const added = ctx.registry.add(session);
+  (socket.data.releaseInterest as (() => void) | undefined)?.();
   socket.on('disconnect', () => {
     void added.then(() => ctx.registry.remove(session));
   });

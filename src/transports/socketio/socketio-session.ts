@@ -74,15 +74,14 @@ export class SocketIoSession implements Session {
           this.socket.emit('message_deleted', encodeOnce(event, 'socketio', () => ({ id: String(event.message.id), chatId: String(event.chatId), changeSeq: event.message.changeSeq })));
         }
         return false;
-      case 'members.removed':
-        if (event.userIds.includes(this.userId)) this.joined.delete(event.chatId);
-        return false;
-      case 'chat.deleted':
-        this.joined.delete(event.chatId);
-        return false;
       default:
         return false;
     }
+  }
+
+  /** The seed's way: the chat's room is left silently; later events of it are not pushed. */
+  lostAccess(chatId: number): void {
+    this.joined.delete(chatId);
   }
 
   close(): void {

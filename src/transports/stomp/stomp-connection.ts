@@ -137,6 +137,11 @@ export class StompConnection implements Session, StompEventTarget {
     return this.state === 'connected' && deliverEvent(this, event);
   }
 
+  /** The seed's way: the chat's subscriptions end, silently. */
+  lostAccess(chatId: number): void {
+    this.subscriptions.dropChat(chatId);
+  }
+
   /** HISTORY answers go to every local session of the user subscribed to `/user/queue/history`. */
   deliverHistory(body: EncodedBody): void {
     if (this.state === 'connected') this.subscriptions.toQueue('history', body);

@@ -45,13 +45,8 @@ export function deliverEvent(target: StompEventTarget, event: DomainEvent): bool
     case 'members.added':
       if (event.actorId !== target.userId && event.userIds.includes(target.userId)) target.newChat(event, event.chat.name);
       return false;
-    case 'members.removed':
-      if (event.userIds.includes(target.userId)) subs.dropChat(event.chatId);
-      return false;
-    case 'chat.deleted':
-      subs.dropChat(event.chatId);
-      return false;
     default:
+      // Removal and deletion end the chat's subscriptions through the registry's `lostAccess`.
       return false;
   }
 }

@@ -20,24 +20,25 @@ describe('SocketIoSession', () => {
     type: 'message.created',
     chatId: 3,
     chatType: 'group',
-    memberIds: ['1', '2'],
     message,
     sender: { id: '1', username: 'ann', name: null, firstName: null, lastName: null, email: null },
     committedAt: 0,
   };
 
-  it('forgets a deleted chat and a removal of its own user, not of others', () => {
+  it('forgets a chat it lost access to (deleted, or its user removed), and only then', () => {
     const s = new SocketIoSession('s', '2', sink);
     s.join(3);
     expect(s.handle({ type: 'members.removed', chatId: 3, userIds: ['5'], memberIds: ['1', '2'], actorId: '1' })).toBe(false);
     expect(s.hasJoined(3)).toBe(true);
     expect(s.handle({ ...created })).toBe(true);
-    s.handle({ type: 'chat.deleted', chatId: 3, memberIds: ['1', '2'], actorId: '1' });
+    s.lostAccess(3);
     expect(s.hasJoined(3)).toBe(false);
     expect(s.handle({ ...created })).toBe(false);
     s.join(3);
-    s.handle({ type: 'members.removed', chatId: 3, userIds: ['2'], memberIds: ['1'], actorId: '1' });
+    s.join(4);
+    s.lostAccess(3);
     expect(s.hasJoined(3)).toBe(false);
+    expect(s.hasJoined(4)).toBe(true);
     expect(emitted).toEqual([{ id: '9', text: 'hi', sender: '1', chatId: '3', createdAt: '1970-01-01T00:00:00.000Z', user: { id: '1', email: null, username: 'ann' } }]);
   });
 
