@@ -37,6 +37,12 @@ export interface RedisClusterNode {
 export interface TestRedisCluster {
   /** `REDIS_CLUSTER_NODES` for this cluster: `127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`. */
   readonly nodesEnv: string;
+  /** The same as `{host, port}` seeds, for `connectRedisCluster`. */
+  readonly seeds: readonly { host: string; port: number }[];
+  /** Keys under `prefix` on every running node (SCAN per node, never KEYS). */
+  countKeys(prefix: string): Promise<number>;
+  /** Deletes every key under `prefix` on every running node. */
+  deleteKeys(prefix: string): Promise<void>;
   readonly nodes: readonly RedisClusterNode[];
   /** SIGKILL one node (a crash). */
   kill(index: number): Promise<void>;
@@ -123,6 +129,15 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
 
   return {
     nodesEnv: nodes.map((n) => `${HOST}:${n.port}`).join(','),
+    seeds: nodes.map((n) => ({ host: HOST, port: n.port })),
+    async countKeys(prefix) {
+      let total = 0;
+      for (const n of nodes) if (n.process) total += (await scanNode(n.port, prefix, false)).length;
+      return total;
+    },
+    async deleteKeys(prefix) {
+      for (const n of nodes) if (n.process) await scanNode(n.port, prefix, true);
+    },
     nodes,
     async kill(index) {
       const node = nodes[index];
@@ -154,5 +169,25 @@ async function clusterState(port: number): Promise<string | null> {
     return null;
   } finally {
     probe.disconnect();
+  }
+}
+
+/** The keys under `prefix` held by one node (each node holds only its own slots' keys). */
+async function scanNode(port: number, prefix: string, remove: boolean): Promise<string[]> {
+  const client = new Redis(port, HOST, { maxRetriesPerRequest: 1 });
+  client.on('error', () => {});
+  const found: string[] = [];
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500);
+      cursor = next;
+      found.push(...keys);
+      // One DEL per key: a multi-key DEL must stay within one slot.
+      if (remove) for (const k of keys) await client.del(k);
+    } while (cursor !== '0');
+    return found;
+  } finally {
+    client.disconnect();
   }
 }
