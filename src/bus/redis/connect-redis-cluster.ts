@@ -55,8 +55,16 @@ export async function connectRedisCluster(
     wasReady = true;
   });
   client.on('end', () => log.debug({ connection: name }, 'redis cluster connection ended'));
+  // ioredis opens a node's connection on its first command, and (without an offline queue)
+  // retries commands that meet it still connecting on a random node, to be redirected back:
+  // a burst of publishes to one topic would arrive out of order. So every node known at start
+  // is connected before the client is handed out (a node's connection then reconnects by
+  // itself). A sharded subscriber client sends no commands there: its per-master subscriber
+  // connections are its own.
+  const eager = overrides.shardedSubscribers !== true;
   try {
     await client.connect();
+    if (eager) await Promise.all(client.nodes('all').map((node) => node.ping().catch(() => {})));
     connected = true;
   } catch (err) {
     client.disconnect();
