@@ -88,14 +88,24 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       { stdio: 'ignore' },
     );
   };
-  // Whatever happens to the test, no redis-server outlives the test process.
+  // Whatever happens to the test, no redis-server outlives the test process: on exit, and on a
+  // SIGTERM/SIGINT (a cancelled or timed-out run), which is then raised again as it came.
   const killAll = (): void => {
     for (const n of nodes) if (n.process && n.process.exitCode === null) n.process.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killAll();
+    process.kill(process.pid, signal);
   };
   process.once('exit', killAll);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 
   const stop = async (): Promise<void> => {
     process.off('exit', killAll);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     for (const n of nodes) {
       await killProcess(n.process);
       n.process = null;
