@@ -71,6 +71,10 @@ async function openInfrastructure(config: Config, log: Logger): Promise<Infrastr
     const { openRedisInfrastructure } = await import('../bus/redis/open-redis-infrastructure.js');
     return openRedisInfrastructure({ url: config.redisUrl, prefix: config.redisPrefix, log });
   }
+  if (config.redisClusterNodes) {
+    const { openRedisClusterInfrastructure } = await import('../bus/redis/open-redis-cluster-infrastructure.js');
+    return openRedisClusterInfrastructure({ nodes: config.redisClusterNodes, prefix: config.redisPrefix, log });
+  }
   const broker = new MemoryBroker(log);
   const presence = new MemoryPresenceStore();
   return {

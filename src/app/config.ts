@@ -6,6 +6,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | null;
   readonly redisUrl: string | null;
+  /** REDIS_CLUSTER_NODES: seed nodes of a Redis Cluster (≥ 7); the rest are discovered. */
+  readonly redisClusterNodes: readonly RedisNode[] | null;
   readonly redisPrefix: string;
   readonly jwtSecret: string | null;
   readonly jwtIssuer: string | null;
@@ -37,6 +39,11 @@ export interface Config {
   readonly logLevel: string;
   readonly publicUrl: string | null;
   readonly shutdownTimeoutMs: number;
+}
+
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +84,20 @@ function url(env: Env, name: string, protocols: readonly string[]): string | nul
   return raw;
 }
 
+/** `host:port,host:port,…` (an IPv6 host in brackets: `[::1]:7000`). */
+function redisNodes(env: Env, name: string): RedisNode[] | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  const nodes = raw.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]/]+)):(\d{1,5})$/.exec(part);
+    const port = Number(m?.[3]);
+    if (!m || port < 1 || port > 65535) throw new ConfigError(name, `expects host:port,host:port,… got '${part}'`);
+    return { host: m[1] ?? m[2] ?? '', port };
+  });
+  if (nodes.length === 0) throw new ConfigError(name, 'names no node');
+  return nodes;
+}
+
 /** Reads and validates every setting SPEC names; the first bad one stops the server, by name. */
 export function loadConfig(env: Env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR') ?? './data');
@@ -103,6 +124,11 @@ export function loadConfig(env: Env): Config {
     };
   }
 
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisClusterNodes = redisNodes(env, 'REDIS_CLUSTER_NODES');
+  // Two buses at once cannot be meant: refuse rather than pick one silently.
+  if (redisUrl !== null && redisClusterNodes !== null) throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (Redis Cluster), not both');
+
   const host = str(env, 'HOST') ?? '0.0.0.0';
   const httpHeadersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
   const httpRequestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000);
@@ -113,7 +139,8 @@ export function loadConfig(env: Env): Config {
     port: int(env, 'PORT', 8080, 0, 65535),
     dataDir,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl,
+    redisClusterNodes,
     redisPrefix: str(env, 'REDIS_PREFIX') ?? 'chat:',
     jwtSecret,
     jwtIssuer: str(env, 'JWT_ISSUER'),

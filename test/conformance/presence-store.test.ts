@@ -1,10 +1,13 @@
-import type { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Cluster as RedisCluster, Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemoryPresenceStore } from '../../src/bus/memory-presence-store.js';
+import { connectRedisCluster } from '../../src/bus/redis/connect-redis-cluster.js';
 import { connectRedis } from '../../src/bus/redis/connect-redis.js';
+import { CLUSTER_PRESENCE_SHARDS, PresenceKeys } from '../../src/bus/redis/presence-keys.js';
 import { RedisPresenceStore } from '../../src/bus/redis/redis-presence-store.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { PresenceStore } from '../../src/ports/presence-store.js';
+import { redisClusterEnabled, startRedisCluster } from '../support/redis-cluster.js';
 import { countKeys, deleteKeys, randomPrefix, redisEnabled, TEST_REDIS_URL } from '../support/redis.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -21,6 +24,13 @@ interface Implementation {
   cluster(): Cluster;
 }
 
+/** A Redis-backed implementation: how its keys are laid out and counted. */
+interface RedisImplementation extends Implementation {
+  /** PresenceKeys' shard count (null: the one-Redis layout). */
+  readonly shards: number | null;
+  countKeys(prefix: string): Promise<number>;
+}
+
 const memory: Implementation = {
   name: 'memory',
   // One process is one instance: every "instance" of a memory cluster is the same store.
@@ -31,31 +41,54 @@ const memory: Implementation = {
 };
 
 const redisClusters = new Map<PresenceStore, { prefix: string }>();
-const redis: Implementation = {
-  name: 'redis',
-  cluster() {
-    const prefix = randomPrefix();
-    const stores: RedisPresenceStore[] = [];
-    const clients: Redis[] = [];
-    return {
-      async open(instanceId) {
-        const client = await connectRedis(TEST_REDIS_URL, `test-${instanceId}`, silentLogger);
-        clients.push(client);
-        const store = new RedisPresenceStore(client, { prefix, instanceId, ...TIMINGS });
-        stores.push(store);
-        redisClusters.set(store, { prefix });
-        return store;
-      },
-      async close() {
-        for (const s of stores) await s.close();
-        for (const c of clients) c.disconnect();
-        await deleteKeys(prefix);
-      },
-    };
-  },
-};
 
-const implementations = (await redisEnabled()) ? [memory, redis] : [memory];
+function redisBacked(
+  name: string,
+  shards: number | null,
+  connect: (instanceId: string) => Promise<Redis | RedisCluster>,
+  keys: { count(prefix: string): Promise<number>; remove(prefix: string): Promise<void> },
+): RedisImplementation {
+  return {
+    name,
+    shards,
+    countKeys: (prefix) => keys.count(prefix),
+    cluster() {
+      const prefix = randomPrefix();
+      const stores: RedisPresenceStore[] = [];
+      const clients: (Redis | RedisCluster)[] = [];
+      return {
+        async open(instanceId) {
+          const client = await connect(instanceId);
+          clients.push(client);
+          const store = new RedisPresenceStore(client, { prefix, instanceId, ...TIMINGS, ...(shards === null ? {} : { shards }) });
+          stores.push(store);
+          redisClusters.set(store, { prefix });
+          return store;
+        },
+        async close() {
+          for (const s of stores) await s.close();
+          for (const c of clients) c.disconnect();
+          await keys.remove(prefix);
+        },
+      };
+    },
+  };
+}
+
+const redis = redisBacked('redis', null, (id) => connectRedis(TEST_REDIS_URL, `test-${id}`, silentLogger), { count: countKeys, remove: deleteKeys });
+
+// One real 3-master cluster for the whole file (it takes a few seconds to start).
+const cluster = redisClusterEnabled ? await startRedisCluster() : null;
+afterAll(async () => cluster?.stop());
+const redisCluster = cluster
+  ? redisBacked('redis-cluster', CLUSTER_PRESENCE_SHARDS, (id) => connectRedisCluster(cluster.seeds, `test-${id}`, silentLogger), {
+      count: (prefix) => cluster.countKeys(prefix),
+      remove: (prefix) => cluster.deleteKeys(prefix),
+    })
+  : null;
+
+const redisImplementations: RedisImplementation[] = [...((await redisEnabled()) ? [redis] : []), ...(redisCluster ? [redisCluster] : [])];
+const implementations: Implementation[] = [memory, ...redisImplementations];
 
 describe.each(implementations)('PresenceStore conformance: $name', (impl) => {
   const clusters: Cluster[] = [];
@@ -137,7 +170,7 @@ describe.each(implementations)('PresenceStore conformance: $name', (impl) => {
   });
 });
 
-describe.runIf(implementations.includes(redis))('RedisPresenceStore: leases', () => {
+describe.each(redisImplementations)('RedisPresenceStore: leases on $name', (redis) => {
   const clusters: Cluster[] = [];
   afterEach(async () => {
     for (const c of clusters.splice(0)) await c.close();
@@ -199,17 +232,42 @@ describe.runIf(implementations.includes(redis))('RedisPresenceStore: leases', ()
     expect(await b.lastSeen('u1')).not.toBeNull();
   });
 
+  it('answers and expires users spread over every presence shard, each reported once', async () => {
+    const c = redis.cluster();
+    clusters.push(c);
+    const crashed = (await c.open('crashed')) as RedisPresenceStore;
+    const b = (await c.open('b')) as RedisPresenceStore;
+    const reports: string[] = [];
+    for (const s of [crashed, b]) s.onExpired((userId) => void reports.push(userId));
+    const users = [...Array(48).keys()].map((i) => `user-${i}`);
+    for (const u of users) await crashed.connect(u, `c-${u}`, Date.now());
+    await b.connect('stays', 'c-stays', Date.now());
+    expect(await b.isOnline([...users, 'stays', 'nobody'])).toEqual(new Set([...users, 'stays']));
+    crashed.abandon();
+    await waitFor(() => reports.length >= users.length, 15_000, 'every expiry report');
+    await b.sweepNow();
+    expect(reports.sort()).toEqual([...users].sort());
+    expect(await b.isOnline([...users, 'stays'])).toEqual(new Set(['stays']));
+  });
+
   it('keeps every key under its prefix and leaves no lease keys behind once all are offline', async () => {
     const c = redis.cluster();
     clusters.push(c);
     const a = (await c.open('a')) as RedisPresenceStore;
     const prefix = redisClusters.get(a)!.prefix;
+    const layout = new PresenceKeys(prefix, redis.shards);
+    const connsKeys = async (): Promise<number> => {
+      let n = 0;
+      for (const shard of layout.shards) n += await redis.countKeys(shard.connsPrefix);
+      return n;
+    };
     await a.connect('u1', 'c1', 1000);
     await a.connect('u2', 'c2', 1000);
-    expect(await countKeys(`${prefix}presence:conns:`)).toBe(2);
+    expect(await connsKeys()).toBe(2);
     await a.disconnect('u1', 'c1', 2000);
     await a.disconnect('u2', 'c2', 2000);
-    expect(await countKeys(`${prefix}presence:conns:`)).toBe(0);
-    expect(await countKeys(prefix)).toBe(1); // last_seen only; the online set emptied itself
+    expect(await connsKeys()).toBe(0);
+    // last_seen only (one hash per presence shard the users fall in); the online sets emptied themselves.
+    expect(await redis.countKeys(prefix)).toBe(new Set(['u1', 'u2'].map((u) => layout.shardOf(u))).size);
   });
 });

@@ -1,10 +1,12 @@
-import type { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Cluster as RedisCluster, Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemoryRateLimiter } from '../../src/bus/memory-rate-limiter.js';
+import { connectRedisCluster } from '../../src/bus/redis/connect-redis-cluster.js';
 import { connectRedis } from '../../src/bus/redis/connect-redis.js';
 import { RedisRateLimiter } from '../../src/bus/redis/redis-rate-limiter.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { RateLimiter } from '../../src/ports/rate-limiter.js';
+import { redisClusterEnabled, startRedisCluster } from '../support/redis-cluster.js';
 import { countKeys, deleteKeys, randomPrefix, redisEnabled, TEST_REDIS_URL } from '../support/redis.js';
 
 /** Limiters sharing one state (one prefix): `open()` is another server instance. */
@@ -26,27 +28,54 @@ const memory: Implementation = {
   },
 };
 
-const redis: Implementation = {
-  name: 'redis',
-  cluster() {
-    const prefix = randomPrefix();
-    const clients: Redis[] = [];
-    return {
-      prefix,
-      async open() {
-        const client = await connectRedis(TEST_REDIS_URL, 'test-limiter', silentLogger);
-        clients.push(client);
-        return new RedisRateLimiter(client, prefix);
-      },
-      async close() {
-        for (const c of clients) c.disconnect();
-        await deleteKeys(prefix);
-      },
-    };
-  },
-};
+/** A Redis-backed implementation, with its own way to reach and count its keys. */
+interface RedisImplementation extends Implementation {
+  connect(name: string): Promise<Redis | RedisCluster>;
+  countKeys(prefix: string): Promise<number>;
+}
 
-const implementations = (await redisEnabled()) ? [memory, redis] : [memory];
+function redisBacked(
+  name: string,
+  connect: (name: string) => Promise<Redis | RedisCluster>,
+  keys: { count(prefix: string): Promise<number>; remove(prefix: string): Promise<void> },
+): RedisImplementation {
+  return {
+    name,
+    connect,
+    countKeys: (prefix) => keys.count(prefix),
+    cluster() {
+      const prefix = randomPrefix();
+      const clients: (Redis | RedisCluster)[] = [];
+      return {
+        prefix,
+        async open() {
+          const client = await connect('test-limiter');
+          clients.push(client);
+          return new RedisRateLimiter(client, prefix);
+        },
+        async close() {
+          for (const c of clients) c.disconnect();
+          await keys.remove(prefix);
+        },
+      };
+    },
+  };
+}
+
+const redis = redisBacked('redis', (name) => connectRedis(TEST_REDIS_URL, name, silentLogger), { count: countKeys, remove: deleteKeys });
+
+// One real 3-master cluster for the whole file (it takes a few seconds to start).
+const cluster = redisClusterEnabled ? await startRedisCluster() : null;
+afterAll(async () => cluster?.stop());
+const redisCluster = cluster
+  ? redisBacked('redis-cluster', (name) => connectRedisCluster(cluster.seeds, name, silentLogger), {
+      count: (prefix) => cluster.countKeys(prefix),
+      remove: (prefix) => cluster.deleteKeys(prefix),
+    })
+  : null;
+
+const redisImplementations: RedisImplementation[] = [...((await redisEnabled()) ? [redis] : []), ...(redisCluster ? [redisCluster] : [])];
+const implementations: Implementation[] = [memory, ...redisImplementations];
 
 describe.each(implementations)('RateLimiter conformance: $name', (impl) => {
   const clusters: Cluster[] = [];
@@ -113,15 +142,15 @@ describe.each(implementations)('RateLimiter conformance: $name', (impl) => {
   });
 });
 
-describe.runIf(implementations.includes(redis))('RedisRateLimiter: keys', () => {
+describe.each(redisImplementations)('RedisRateLimiter: keys on $name', (redis) => {
   it('keeps one expiring key per limited key, under its prefix', async () => {
     const c = redis.cluster();
     try {
       const a = await c.open();
       await a.hit('user:1', 5, 60_000, Date.now());
       await a.hit('user:2', 5, 60_000, Date.now());
-      expect(await countKeys(`${c.prefix}rate:`)).toBe(2);
-      const probe = await connectRedis(TEST_REDIS_URL, 'test-probe', silentLogger);
+      expect(await redis.countKeys(`${c.prefix}rate:`)).toBe(2);
+      const probe = await redis.connect('test-probe');
       try {
         const ttl = await probe.pttl(`${c.prefix}rate:user:1`);
         expect(ttl).toBeGreaterThan(0);
@@ -135,11 +164,11 @@ describe.runIf(implementations.includes(redis))('RedisRateLimiter: keys', () => 
   });
 });
 
-describe.runIf(implementations.includes(redis))('RedisRateLimiter: Redis unreachable', () => {
+describe.each(redisImplementations)('RedisRateLimiter: Redis unreachable on $name', (redis) => {
   it('keeps limiting, per instance, instead of failing or letting everything through', async () => {
     const c = redis.cluster();
     try {
-      const client = await connectRedis(TEST_REDIS_URL, 'test-limiter-down', silentLogger);
+      const client = await redis.connect('test-limiter-down');
       const limiter = new RedisRateLimiter(client, c.prefix!);
       client.disconnect();
       const t = 1_700_000_000_000;

@@ -7,6 +7,11 @@
  *   P presence:online          ZSET  member userId, score = the user's latest lease expiry (ms)
  *   P presence:last_seen       HASH  userId -> ms
  *
+ * On Redis Cluster the three live under one hash tag per presence shard
+ * (`P presence:{s<k>}:…`, see `presence-keys.ts`), so each script's keys share a slot; the sweep
+ * builds `conns` keys from `connsKeyPrefix`, which carries the same tag, so those stay in the
+ * slot too (Redis allows an undeclared key only in the script's own slot).
+ *
  * Invariant: a user is in `online` exactly while its last announcement was "online". Lease
  * times come from Redis's own clock (TIME), so instances with skewed clocks agree on expiry.
  */

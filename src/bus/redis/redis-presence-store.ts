@@ -1,6 +1,7 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { ExpiredHandler, PresenceStore } from '../../ports/presence-store.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
+import { PresenceKeys } from './presence-keys.js';
 import { presenceScripts } from './presence-scripts.js';
 
 export interface RedisPresenceOptions {
@@ -14,6 +15,11 @@ export interface RedisPresenceOptions {
   /** How often this instance looks for users whose leases all expired. Default 5 s. */
   readonly sweepMs?: number;
   readonly log?: Logger;
+  /**
+   * Redis Cluster: split presence into this many hash-tagged groups (see `PresenceKeys`);
+   * absent on one Redis (the plain key names).
+   */
+  readonly shards?: number;
 }
 
 type Reply = string | number | null | Reply[];
@@ -52,20 +58,19 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly handlers = new Set<ExpiredHandler>();
   private readonly log: Logger;
   private readonly leaseMs: number;
-  private readonly keys: { online: string; lastSeen: string; connsPrefix: string };
+  private readonly keys: PresenceKeys;
   private readonly timers: NodeJS.Timeout[] = [];
   private renewing: Promise<void> | null = null;
   private sweeping: Promise<void> | null = null;
   private stopped = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly options: RedisPresenceOptions,
   ) {
     this.log = options.log ?? silentLogger;
     this.leaseMs = options.leaseMs ?? 25_000;
-    const p = `${options.prefix}presence:`;
-    this.keys = { online: `${p}online`, lastSeen: `${p}last_seen`, connsPrefix: `${p}conns:` };
+    this.keys = new PresenceKeys(options.prefix, options.shards ?? null);
     for (const [name, lua] of Object.entries(presenceScripts)) {
       const command = commandNames[name as keyof typeof commandNames];
       redis.defineCommand(command, { numberOfKeys: keyCounts[name as keyof typeof keyCounts], lua });
@@ -84,30 +89,39 @@ export class RedisPresenceStore implements PresenceStore {
     let set = this.local.get(userId);
     if (!set) this.local.set(userId, (set = new Set()));
     set.add(connectionId);
-    const became = await this.call('connect')(this.connsKey(userId), this.keys.online, this.member(connectionId), this.leaseMs, userId);
+    const shard = this.keys.shardOf(userId);
+    const became = await this.call('connect')(this.keys.conns(userId), shard.online, this.member(connectionId), this.leaseMs, userId);
     return { becameOnline: became === 1 };
   }
 
   async disconnect(userId: string, connectionId: string, now: number): Promise<{ becameOffline: boolean; lastSeen: number }> {
     const set = this.local.get(userId);
     if (set?.delete(connectionId) && set.size === 0) this.local.delete(userId);
-    const reply = (await this.call('disconnect')(this.connsKey(userId), this.keys.online, this.keys.lastSeen, this.member(connectionId), userId, now)) as Reply[];
+    const shard = this.keys.shardOf(userId);
+    const reply = (await this.call('disconnect')(this.keys.conns(userId), shard.online, shard.lastSeen, this.member(connectionId), userId, now)) as Reply[];
     return { becameOffline: reply[0] === 1, lastSeen: Number(reply[1]) };
   }
 
   async isOnline(userIds: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
-    for (let i = 0; i < userIds.length; i += 1000) {
-      const chunk = userIds.slice(i, i + 1000);
-      if (chunk.length === 0) continue;
-      const reply = (await this.call('online')(this.keys.online, ...chunk)) as string[];
-      for (const id of reply) out.add(id);
+    // One script per shard and chunk; on a cluster the shards' calls run on their nodes at once.
+    const calls: Promise<void>[] = [];
+    for (const [shard, ids] of this.keys.group(userIds, (id) => id)) {
+      for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000);
+        calls.push(
+          (this.call('online')(shard.online, ...chunk) as Promise<string[]>).then((reply) => {
+            for (const id of reply) out.add(id);
+          }),
+        );
+      }
     }
+    await Promise.all(calls);
     return out;
   }
 
   async lastSeen(userId: string): Promise<number | null> {
-    const value = await this.redis.hget(this.keys.lastSeen, userId);
+    const value = await this.redis.hget(this.keys.shardOf(userId).lastSeen, userId);
     return value === null ? null : Number(value);
   }
 
@@ -141,35 +155,41 @@ export class RedisPresenceStore implements PresenceStore {
     this.local.clear();
     if (entries.length === 0 || this.redis.status !== 'ready') return;
     const now = Date.now();
-    try {
-      const pipeline = this.redis.pipeline();
-      for (const [userId, connectionId] of entries) {
-        this.pipe(pipeline, 'disconnect')(this.connsKey(userId), this.keys.online, this.keys.lastSeen, this.member(connectionId), userId, now);
+    // One pipeline per shard: on a cluster a pipeline must stay within one slot.
+    for (const [shard, group] of this.keys.group(entries, ([userId]) => userId)) {
+      try {
+        const pipeline = this.redis.pipeline();
+        for (const [userId, connectionId] of group) {
+          this.pipe(pipeline, 'disconnect')(this.keys.conns(userId), shard.online, shard.lastSeen, this.member(connectionId), userId, now);
+        }
+        const results = (await pipeline.exec()) ?? [];
+        for (let i = 0; i < results.length; i++) {
+          const [err, reply] = results[i] ?? [null, null];
+          const entry = group[i];
+          if (err || !entry || !Array.isArray(reply) || reply[0] !== 1) continue;
+          await this.report(entry[0], Number(reply[1]));
+        }
+      } catch (err) {
+        this.log.warn({ err: { message: (err as Error).message } }, 'could not release presence leases at shutdown; they will expire');
       }
-      const results = (await pipeline.exec()) ?? [];
-      for (let i = 0; i < results.length; i++) {
-        const [err, reply] = results[i] ?? [null, null];
-        const entry = entries[i];
-        if (err || !entry || !Array.isArray(reply) || reply[0] !== 1) continue;
-        await this.report(entry[0], Number(reply[1]));
-      }
-    } catch (err) {
-      this.log.warn({ err: { message: (err as Error).message } }, 'could not release presence leases at shutdown; they will expire');
     }
   }
 
   private async renew(): Promise<void> {
     if (this.stopped || this.local.size === 0 || this.redis.status !== 'ready') return;
-    const users = [...this.local];
     let revived = 0;
     let failed = 0;
     let lastError = '';
-    for (let i = 0; i < users.length; i += RENEW_BATCH) {
-      const batch = users.slice(i, i + RENEW_BATCH);
+    // Batches within one shard: on a cluster a pipeline must stay within one slot.
+    const batches: [string, Set<string>][][] = [];
+    for (const group of this.keys.group(this.local, ([userId]) => userId).values()) {
+      for (let i = 0; i < group.length; i += RENEW_BATCH) batches.push(group.slice(i, i + RENEW_BATCH));
+    }
+    for (const batch of batches) {
       const pipeline = this.redis.pipeline();
       for (const [userId, set] of batch) {
         if (set.size === 0) continue;
-        this.pipe(pipeline, 'renew')(this.connsKey(userId), this.keys.online, userId, this.leaseMs, ...[...set].map((c) => this.member(c)));
+        this.pipe(pipeline, 'renew')(this.keys.conns(userId), this.keys.shardOf(userId).online, userId, this.leaseMs, ...[...set].map((c) => this.member(c)));
       }
       try {
         const results = (await pipeline.exec()) ?? [];
@@ -192,15 +212,23 @@ export class RedisPresenceStore implements PresenceStore {
 
   private async sweep(): Promise<void> {
     if (this.stopped || this.redis.status !== 'ready') return;
-    try {
-      for (;;) {
-        const reply = (await this.call('sweep')(this.keys.online, this.keys.lastSeen, this.keys.connsPrefix, this.leaseMs, SWEEP_BATCH)) as string[];
-        for (let i = 0; i + 1 < reply.length; i += 2) await this.report(reply[i] ?? '', Number(reply[i + 1]));
-        if (reply.length / 2 < SWEEP_BATCH || this.stopped) break;
+    let failed = 0;
+    let lastError = '';
+    for (const shard of this.keys.shards) {
+      try {
+        for (;;) {
+          const reply = (await this.call('sweep')(shard.online, shard.lastSeen, shard.connsPrefix, this.leaseMs, SWEEP_BATCH)) as string[];
+          for (let i = 0; i + 1 < reply.length; i += 2) await this.report(reply[i] ?? '', Number(reply[i + 1]));
+          if (reply.length / 2 < SWEEP_BATCH || this.stopped) break;
+        }
+      } catch (err) {
+        // One shard's node may be down while the others answer: sweep those, warn once.
+        failed++;
+        lastError = (err as Error).message;
       }
-    } catch (err) {
-      this.log.warn({ err: { message: (err as Error).message } }, 'presence sweep failed');
+      if (this.stopped) break;
     }
+    if (failed > 0) this.log.warn({ shards: failed, err: { message: lastError } }, 'presence sweep failed');
   }
 
   private async report(userId: string, lastSeen: number): Promise<void> {
@@ -217,10 +245,6 @@ export class RedisPresenceStore implements PresenceStore {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
-  }
-
-  private connsKey(userId: string): string {
-    return `${this.keys.connsPrefix}${userId}`;
   }
 
   private member(connectionId: string): string {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { silentLogger, type Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
 import { MemoryRateLimiter } from '../memory-rate-limiter.js';
@@ -23,6 +23,8 @@ const COMMAND = 'polychatRateLimitHit';
  * The sliding-window log of MemoryRateLimiter, in Redis: one sorted set per key
  * (`${prefix}rate:${key}`, scored by hit time, expiring one window after the last hit) and
  * one atomic script per hit, so the limit holds across every instance sharing the Redis.
+ * On Redis Cluster each hit touches that one key only, so the script runs on the key's master
+ * and limits spread over the cluster without hash tags.
  * Hit times are the callers' clocks (the port's `now`), as in memory; instances are expected
  * to keep their clocks in sync (NTP), a skew of d ms shifts the window by at most d.
  *
@@ -37,7 +39,7 @@ export class RedisRateLimiter implements RateLimiter {
   private lastWarn = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly log: Logger = silentLogger,
   ) {
