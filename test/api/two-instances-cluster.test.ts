@@ -21,6 +21,7 @@ function fakeSession(t: TestServer, userId: string): Session & { events: DomainE
       return event.type === 'message.created';
     },
     close() {},
+    lostAccess() {},
   };
 }
 

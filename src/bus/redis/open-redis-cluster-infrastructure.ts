@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster } from 'ioredis';
-import type { DomainEvent } from '../../domain/events.js';
-import type { Broker, EventHandler } from '../../ports/broker.js';
 import type { Logger } from '../../ports/logger.js';
 import { connectRedisCluster, type RedisClusterNodeAddress } from './connect-redis-cluster.js';
 import { CLUSTER_PRESENCE_SHARDS } from './presence-keys.js';
@@ -38,22 +36,18 @@ export async function openRedisClusterInfrastructure(options: RedisClusterInfras
     throw err;
   }
   const [pub, sub, cmd] = opened as [Cluster, Cluster, Cluster];
-  const topics = new RedisClusterBroker(pub, sub, { prefix: options.prefix, instanceId, log });
-  await topics.start();
-  const broker = new SingleTopicBroker(topics, log);
+  const broker = new RedisClusterBroker(pub, sub, { prefix: options.prefix, instanceId, log });
   await broker.start();
   const presence = new RedisPresenceStore(cmd, { prefix: options.prefix, instanceId, log, shards: CLUSTER_PRESENCE_SHARDS, ...options.presence });
   const limiter = new RedisRateLimiter(cmd, options.prefix, log);
   log.info({ prefix: options.prefix, nodes: options.nodes.length }, 'redis cluster bus ready');
   return {
     broker,
-    /** The topic broker itself, for the topic-based port (issue #15). */
-    topicBroker: topics,
     presence,
     limiter,
     checks: {
       redis: async () => {
-        await topics.ping();
+        await broker.ping();
         await cmd.ping();
       },
     },
@@ -64,56 +58,4 @@ export async function openRedisClusterInfrastructure(options: RedisClusterInfras
       await Promise.all(opened.map((c) => (c.status === 'ready' ? c.quit().then(() => {}, () => c.disconnect()) : c.disconnect())));
     },
   };
-}
-
-/**
- * Bridge while the core still publishes every event to everyone (the pre-topics `Broker` port):
- * all events on one topic, `events`. It is replaced by `RedisClusterBroker` itself once the
- * topic-based port is merged; nothing else depends on it.
- */
-export class SingleTopicBroker implements Broker {
-  readonly kind = 'redis' as const;
-  static readonly TOPIC = 'events';
-  private readonly handlers = new Set<EventHandler>();
-  private unsubscribe: (() => void) | null = null;
-
-  constructor(
-    private readonly topics: RedisClusterBroker,
-    private readonly log: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    this.unsubscribe = await this.topics.subscribe(SingleTopicBroker.TOPIC, (event) => {
-      for (const handler of this.handlers) {
-        try {
-          handler(event);
-        } catch (err) {
-          this.log.error({ err: { message: (err as Error).message } }, 'bus handler threw');
-        }
-      }
-    });
-  }
-
-  publish(event: DomainEvent): void {
-    this.topics.publish(SingleTopicBroker.TOPIC, event);
-  }
-
-  subscribe(handler: EventHandler): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
-  }
-
-  onResubscribed(cb: () => void): () => void {
-    return this.topics.onResubscribed(cb);
-  }
-
-  ping(): Promise<void> {
-    return this.topics.ping();
-  }
-
-  async close(): Promise<void> {
-    this.unsubscribe?.();
-    this.handlers.clear();
-    await this.topics.close();
-  }
 }

@@ -1,13 +1,8 @@
 import type { Cluster } from 'ioredis';
 import type { DomainEvent } from '../../domain/events.js';
+import type { Broker, EventHandler, Topic } from '../../ports/broker.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
 import { clusterSlot } from './cluster-slot.js';
-
-// The topic-based Broker port (issue #15) lands from the `topics` branch; until then these
-// mirror it exactly (`Topic`, `EventHandler`), and the class satisfies that `Broker` by shape.
-// Once it is in: import them from '../../ports/broker.js' and add `implements Broker`.
-export type Topic = string;
-export type EventHandler = (event: DomainEvent, topic: Topic) => void;
 
 export interface RedisClusterBrokerOptions {
   /** REDIS_PREFIX: brokers on different prefixes never see each other. */
@@ -56,7 +51,7 @@ interface Subscription {
  *
  * The broker does not own its connections: whoever opened them closes them after `close()`.
  */
-export class RedisClusterBroker {
+export class RedisClusterBroker implements Broker {
   readonly kind = 'redis-cluster' as const;
   /** What precedes a topic in its shard channel name. */
   readonly channelPrefix: string;
