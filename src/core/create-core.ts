@@ -3,6 +3,7 @@ import type { CoreContext, CorePorts, MessageMeta } from './core-context.js';
 import { DeliveryTracker } from './delivery-tracker.js';
 import { MembershipCache } from './membership-cache.js';
 import { MessageWriter } from './message-writer.js';
+import { PresenceSettle } from './presence-settle.js';
 import { TypingTimers } from './typing-timers.js';
 import { UserDirectory } from './user-directory.js';
 
@@ -33,6 +34,7 @@ export function createCore(ports: CorePorts): ChatCore {
     writer,
     deliveries: new DeliveryTracker(ports.store, ports.broker, members, ports.settings.receiptFlushMs, ports.settings.receiptPersistMs, ports.log),
     typing: new TypingTimers(ports.settings.typingTtlMs),
+    presenceSettle: new PresenceSettle(ports.settings.largeGroupPresenceSettleMs),
   };
   return new ChatCore(ctx);
 }

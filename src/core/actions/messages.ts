@@ -5,6 +5,7 @@ import { accessChat } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
 import { checkMessageText, hasNul } from '../text-rules.js';
 import { senderProfile } from '../user-directory.js';
+import { isLargeGroup } from '../large-group.js';
 
 export interface SendInput {
   readonly chatId: number;
@@ -82,10 +83,16 @@ export async function setTyping(ctx: CoreContext, actorId: string, chatId: numbe
   const user = await ctx.users.get(actorId);
   const publish = (value: boolean): void =>
     ctx.broker.publish({ type: 'typing', chatId, memberIds: membership.memberIds, userId: actorId, username: user?.username ?? null, isTyping: value });
+  // Large groups: thinned out (TypingTimers explains how); a client sees fewer `true`s, never a lone `false`.
+  const large = isLargeGroup(ctx, membership);
   if (isTyping) {
-    ctx.typing.start(chatId, actorId, () => publish(false));
+    ctx.typing.start(chatId, actorId, () => {
+      if (!large || ctx.typing.endLarge(chatId, actorId)) publish(false);
+    });
+    if (large && !ctx.typing.admitLargeStart(chatId, actorId, ctx.clock.now(), { everyMs: ctx.settings.largeGroupTypingMs, typistsPerSecond: ctx.settings.largeGroupTypistsPerSecond })) return;
   } else {
     ctx.typing.stop(chatId, actorId);
+    if (large && !ctx.typing.endLarge(chatId, actorId)) return;
   }
   publish(isTyping);
 }
