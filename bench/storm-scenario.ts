@@ -20,6 +20,8 @@ import { seededRandom } from './delivery-tracker.js';
 export interface StormOptions {
   readonly quick: boolean;
   readonly log: (line: string) => void;
+  /** `--profile DIR`: node --cpu-prof of the server into DIR. */
+  readonly profileDir?: string | null;
 }
 
 export interface StormResult {
@@ -38,6 +40,8 @@ export interface StormResult {
   catchUpP50Ms: number;
   catchUpP99Ms: number;
   catchUpMaxMs: number;
+  /** Of the catch-up: the WebSocket handshake alone (p99). */
+  openP99Ms: number;
   settleMs: number | null;
   presenceChecked: number;
   presenceWrong: number;
@@ -71,7 +75,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   const sendRate = quick ? 50 : 200;
   const result: StormResult = {
     scenario: 'storm', storage: '?', ok: false, clients: clientsN, groups, reconnectWindowS: windowMs / 1000, sendRate, messagesMissed: -1, messagesExpected: 0, reconnectFailures: 0,
-    catchUpPages: 0, catchUpP50Ms: Number.NaN, catchUpP99Ms: Number.NaN, catchUpMaxMs: Number.NaN, settleMs: null, presenceChecked: 0, presenceWrong: -1, serverAlive: false, serverCpuMs: 0,
+    catchUpPages: 0, catchUpP50Ms: Number.NaN, catchUpP99Ms: Number.NaN, catchUpMaxMs: Number.NaN, openP99Ms: Number.NaN, settleMs: null, presenceChecked: 0, presenceWrong: -1, serverAlive: false, serverCpuMs: 0,
   };
   const storage = await bulkStorage();
   result.storage = storage.kind;
@@ -87,7 +91,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       return { id: g + 1, name: `storm ${g + 1}`, memberIds: members };
     });
     await storage.fill(ids, chats);
-    server = await startPolychat({ env: { ...storage.env, RATE_LIMIT_CONNECTIONS: '0' }, manyFiles: true });
+    const nodeFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+    server = await startPolychat({ env: { ...storage.env, RATE_LIMIT_CONNECTIONS: '0' }, manyFiles: true, nodeFlags });
     const url = server.url;
     const provisioner = new Provisioner(url, server.jwtSecret);
     const chatLast = new Int32Array(groups + 1);
@@ -132,6 +137,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       c.socket!.drop();
     }
     const catchUps: number[] = [];
+    const opens: number[] = [];
     let pages = 0;
     const catchUp = async (c: Client): Promise<void> => {
       // The newest page; older pages until the last seq seen before the drop is covered.
@@ -154,7 +160,9 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
         await sleep(Math.max(0, at - performance.now()));
         for (let attempt = 0; attempt < 3; attempt++) {
           try {
+            const t0 = performance.now();
             c.socket = await openHubSocket(url, c.token, onLive(c));
+            opens.push(performance.now() - t0);
             await catchUp(c);
             catchUps.push(performance.now() - at);
             return;
@@ -203,6 +211,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     result.catchUpP50Ms = round(pct(catchUps, 0.5));
     result.catchUpP99Ms = round(pct(catchUps, 0.99));
     result.catchUpMaxMs = round(catchUps.at(-1) ?? Number.NaN);
+    opens.sort((a, b) => a - b);
+    result.openP99Ms = round(pct(opens, 0.99));
     result.serverAlive = (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) === true;
     result.serverCpuMs = Math.round((cpuMicros(server.pid) - cpu0) / 1000);
     result.ok = result.serverAlive && catchUps.length === clients.length;
