@@ -270,7 +270,7 @@ async function main(): Promise<void> {
 async function runScaleScenario(name: string, args: Args, config: BenchConfig, log: (line: string) => void): Promise<boolean> {
   if (name === 'storm') {
     log('storm …');
-    const r = await runStorm({ quick: args.quick, log, profileDir: args.profileDir });
+    const r = await runStorm({ quick: args.quick, log, profileDir: args.profileDir, ...(args.users ? { clients: args.users } : {}) });
     process.stdout.write(`\n${stormTable(r)}\n\n${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
     return r.ok;
   }

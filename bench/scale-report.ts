@@ -26,9 +26,10 @@ export function stormTable(r: StormResult): string {
   return [
     `storm (${r.storage}): ${r.clients} hub clients in ${r.groups} groups dropped at once, back within ${r.reconnectWindowS} s (jitter), catching up by seq; ${r.sendRate} msg/s all along`,
     '',
-    '| messages missed | expected (seen by someone) | reconnect retries | catch-up p50 ms | catch-up p99 ms | catch-up max ms | pages read | time to settle ms | presence wrong / checked | server up | server CPU ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
-    `| ${r.messagesMissed} | ${r.messagesExpected} | ${r.reconnectFailures} | ${cell(r.catchUpP50Ms)} | ${cell(r.catchUpP99Ms)} | ${cell(r.catchUpMaxMs)} | ${r.catchUpPages} | ${cell(r.settleMs)} | ${r.presenceWrong} / ${r.presenceChecked} | ${r.serverAlive ? 'yes' : 'NO'} | ${r.serverCpuMs} |`,
+    '| messages missed | expected (reconnected clients) | not back after 60 s | reconnect retries | catch-up p50 ms | catch-up p99 ms | catch-up max ms | pages read | time to settle ms | presence wrong / checked | server up | server CPU ms |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    `| ${r.messagesMissed} | ${r.messagesExpected} | ${r.notReconnected} | ${r.reconnectFailures} | ${cell(r.catchUpP50Ms)} | ${cell(r.catchUpP99Ms)} | ${cell(r.catchUpMaxMs)} | ${r.catchUpPages} | ${cell(r.settleMs)} | ${r.presenceWrong} / ${r.presenceChecked} | ${r.serverAlive ? 'yes' : 'NO'} | ${r.serverCpuMs} |`,
+    ...(r.reconnectFailures > 0 ? ['', `retries by cause: ${JSON.stringify(r.failureKinds)}`] : []),
   ].join('\n') + failed(r);
 }
 

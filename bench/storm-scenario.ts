@@ -22,6 +22,8 @@ export interface StormOptions {
   readonly log: (line: string) => void;
   /** `--profile DIR`: node --cpu-prof of the server into DIR. */
   readonly profileDir?: string | null;
+  /** `--users N`: clients (a multiple of 10; default 5000, --quick 500). */
+  readonly clients?: number;
 }
 
 export interface StormResult {
@@ -36,6 +38,9 @@ export interface StormResult {
   messagesMissed: number;
   messagesExpected: number;
   reconnectFailures: number;
+  /** Clients still not back (and caught up) 60 s after the drop; their messages are not counted as missed. */
+  notReconnected: number;
+  failureKinds: Record<string, number>;
   catchUpPages: number;
   catchUpP50Ms: number;
   catchUpP99Ms: number;
@@ -68,13 +73,13 @@ const round = (n: number, d = 1): number => (Number.isFinite(n) ? Number(n.toFix
 
 export async function runStorm(options: StormOptions): Promise<StormResult> {
   const { log, quick } = options;
-  const clientsN = quick ? 500 : 5000;
+  const clientsN = Math.max(10, Math.round((options.clients ?? (quick ? 500 : 5000)) / 10) * 10);
   const groupSize = 10;
   const groups = clientsN / groupSize;
   const windowMs = 5000;
   const sendRate = quick ? 50 : 200;
   const result: StormResult = {
-    scenario: 'storm', storage: '?', ok: false, clients: clientsN, groups, reconnectWindowS: windowMs / 1000, sendRate, messagesMissed: -1, messagesExpected: 0, reconnectFailures: 0,
+    scenario: 'storm', storage: '?', ok: false, clients: clientsN, groups, reconnectWindowS: windowMs / 1000, sendRate, messagesMissed: -1, messagesExpected: 0, reconnectFailures: 0, notReconnected: 0, failureKinds: {},
     catchUpPages: 0, catchUpP50Ms: Number.NaN, catchUpP99Ms: Number.NaN, catchUpMaxMs: Number.NaN, openP99Ms: Number.NaN, settleMs: null, presenceChecked: 0, presenceWrong: -1, serverAlive: false, serverCpuMs: 0,
   };
   const storage = await bulkStorage();
@@ -138,6 +143,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     }
     const catchUps: number[] = [];
     const opens: number[] = [];
+    const failures = new Map<string, number>();
+    const back = new Set<Client>();
     let pages = 0;
     const catchUp = async (c: Client): Promise<void> => {
       // The newest page; older pages until the last seq seen before the drop is covered.
@@ -158,17 +165,22 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       clients.map(async (c) => {
         const at = dropAt + random() * windowMs;
         await sleep(Math.max(0, at - performance.now()));
-        for (let attempt = 0; attempt < 3; attempt++) {
+        // Like a real client: retry with a growing, jittered back-off, for at most 60 s after the drop.
+        for (let attempt = 0; performance.now() - dropAt < 60_000; attempt++) {
           try {
             const t0 = performance.now();
             c.socket = await openHubSocket(url, c.token, onLive(c));
             opens.push(performance.now() - t0);
             await catchUp(c);
             catchUps.push(performance.now() - at);
+            back.add(c);
             return;
-          } catch {
+          } catch (err) {
             result.reconnectFailures++;
-            await sleep(250 + random() * 500);
+            c.socket?.drop();
+            const kind = (err as Error).message.replace(/s\d+|\d+/g, 'N').slice(0, 80);
+            failures.set(kind, (failures.get(kind) ?? 0) + 1);
+            await sleep(Math.min(5000, 250 * 2 ** attempt) * (0.5 + random()));
           }
         }
       }),
@@ -197,7 +209,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     await sleep(2000); // the last sends' echoes and deliveries
     let missed = 0;
     let expected = 0;
-    for (const c of clients) {
+    for (const c of back) {
       const last = chatLast[Number(c.chatId)]!;
       for (let s = c.first; s <= last; s++) {
         expected++;
@@ -215,6 +227,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     result.openP99Ms = round(pct(opens, 0.99));
     result.serverAlive = (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) === true;
     result.serverCpuMs = Math.round((cpuMicros(server.pid) - cpu0) / 1000);
+    result.notReconnected = clients.length - back.size;
+    result.failureKinds = Object.fromEntries(failures);
     result.ok = result.serverAlive && catchUps.length === clients.length;
     if (!result.ok) result.error = result.serverAlive ? `${clients.length - catchUps.length} clients did not reconnect` : 'server down after the storm';
   } catch (err) {
