@@ -275,9 +275,9 @@ async function runScaleScenario(name: string, args: Args, config: BenchConfig, l
     return r.ok;
   }
   log('big-group: the standard workload first, for its CPU per delivery …');
-  const standard = await runFixed('fixed', 'hub', config);
+  const standard = await runFixed('fixed', 'hub', { ...config, profileDir: null });
   log('big-group …');
-  const r = await runBigGroup({ quick: args.quick, log });
+  const r = await runBigGroup({ quick: args.quick, log, profileDir: args.profileDir });
   process.stdout.write(`\n${bigGroupTable(r, standard, config.groupSize)}\n\n${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
   return r.ok && standard.ok;
 }

@@ -11,7 +11,7 @@ export function bigGroupTable(r: BigGroupResult, standard: ScenarioResult, group
   const s = standard.load;
   const perDelivery = s ? Number((s.serverCpuUsPerMsg / groupSize).toFixed(2)) : null;
   return [
-    `big-group (${r.storage}): one group of ${r.members} members, ${r.online} connected (hub), ${r.rate} msg/s × ${r.durationS} s; provisioned in ${r.provisionMs} ms; connections closed by the server: ${r.closedByServer}`,
+    `big-group (${r.storage}): one group of ${r.members} members, ${r.online} connected (hub), ${r.rate} msg/s × ${r.durationS} s; provisioned in ${r.provisionMs} ms; server CPU per connection (handshake, auth, presence settled and announced): ${cell(r.serverCpuUsPerConnection)} µs; connections closed by the server: ${r.closedByServer}`,
     '',
     '| run | msgs | deliveries expected | lost | dup | p50 ms | p99 ms | max ms | server CPU µs/msg | server CPU µs/delivery |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
