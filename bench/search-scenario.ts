@@ -219,7 +219,8 @@ interface Query {
 
 export function queries(visible: readonly number[][]): Query[] {
   const count = (need: readonly number[]): number => visible.filter((ranks) => need.every((r) => ranks.includes(r))).length;
-  const single = [3, 10, 30, 100, 300, 1000, 3000].map((r) => ({ label: `word of rank ${r}`, q: word(r), matches: count([r]) }));
+  // Even ranks are Latin, odd ones Cyrillic: 3, 301 and 2999 are the Russian-looking words.
+  const single = [3, 10, 30, 100, 300, 301, 1000, 2999, 3000].map((r) => ({ label: `word of rank ${r} (${r % 2 === 0 ? 'Latin' : 'Cyrillic'})`, q: word(r), matches: count([r]) }));
   const capital = { label: 'rank 10, capitalized', q: word(10).toUpperCase(), matches: count([10]) };
   const pairs = [
     [10, 50],

@@ -7,6 +7,7 @@ import type { User } from '../domain/user.js';
 import { accessChat } from './access/access-chat.js';
 import * as accounts from './actions/accounts.js';
 import * as chats from './actions/chats.js';
+import * as direct from './actions/direct-messages.js';
 import * as members from './actions/members.js';
 import * as messageEdits from './actions/message-edits.js';
 import * as messages from './actions/messages.js';
@@ -23,7 +24,7 @@ import * as searchQueries from './queries/search-queries.js';
  * the rules; dialects only decode their wire format, call one of these, and encode the result.
  */
 export class ChatCore {
-  constructor(readonly ctx: CoreContext) {}
+  constructor(private readonly ctx: CoreContext) {}
 
   get settings() {
     return this.ctx.settings;
@@ -62,6 +63,10 @@ export class ChatCore {
   openPrivateChat(actorId: string, otherId: string): Promise<{ chat: Chat; created: boolean }> {
     return chats.openPrivateChat(this.ctx, actorId, otherId);
   }
+  /** From a participant list that must name exactly one other user (the caller may be listed too). */
+  openPrivateChatAmong(actorId: string, participantIds: readonly string[]): Promise<{ chat: Chat; created: boolean }> {
+    return direct.openPrivateChatAmong(this.ctx, actorId, participantIds);
+  }
   findPrivateChatId(actorId: string, otherId: string): Promise<number | undefined> {
     return chatQueries.findPrivateChatId(this.ctx, actorId, otherId);
   }
@@ -97,6 +102,10 @@ export class ChatCore {
   sendMessage(actorId: string, input: messages.SendInput): Promise<messages.SendResult> {
     return messages.sendMessage(this.ctx, actorId, input);
   }
+  /** To a user: opens the private chat on first use; a refused send opens nothing. */
+  sendDirect(actorId: string, otherId: string, input: Omit<messages.SendInput, 'chatId'>): Promise<messages.SendResult & { chat: Chat }> {
+    return direct.sendDirect(this.ctx, actorId, otherId, input);
+  }
   markRead(actorId: string, chatId: number): Promise<{ readSeq: number }> {
     return messages.markRead(this.ctx, actorId, chatId);
   }
@@ -128,10 +137,6 @@ export class ChatCore {
   searchMessages(actorId: string, request: searchQueries.SearchRequest): Promise<Message[]> {
     return searchQueries.searchMessages(this.ctx, actorId, request);
   }
-  getMessage(id: number): Promise<Message | undefined> {
-    return this.ctx.store.getMessage(id);
-  }
-
   /**
    * Counts one connection attempt of an authenticated user against RATE_LIMIT_CONNECTIONS per
    * window (shared by all dialects and, with Redis, all instances). False: refuse it.
@@ -161,7 +166,7 @@ export class ChatCore {
   }
   /** Realtime reports each message it pushed to a user's connection. */
   noteDelivered(userId: string, message: Message): void {
-    if (message.senderId !== userId) this.ctx.deliveries.note(userId, message.chatId, message.seq, message.id);
+    this.ctx.deliveries.noteMessage(userId, message);
   }
 
   /** Every instance feeds bus events here first, so caches drop stale membership. */

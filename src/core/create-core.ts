@@ -2,6 +2,7 @@ import { ChatCore } from './chat-core.js';
 import type { CoreContext, CorePorts, MessageMeta } from './core-context.js';
 import { DeliveryTracker } from './delivery-tracker.js';
 import { MembershipCache } from './membership-cache.js';
+import { messageCreated } from './message-created.js';
 import { MessageWriter } from './message-writer.js';
 import { PresenceSettle } from './presence-settle.js';
 import { TypingTimers } from './typing-timers.js';
@@ -14,18 +15,7 @@ export function createCore(ports: CorePorts): ChatCore {
   const members = new MembershipCache(ports.store, now);
   const writer = new MessageWriter<MessageMeta>(ports.store, now, (committed) => {
     const committedAt = Date.now();
-    for (const { result, meta } of committed) {
-      if (!result.created) continue;
-      ports.broker.publish({
-        type: 'message.created',
-        chatId: result.message.chatId,
-        chatType: meta.chatType,
-        memberIds: meta.memberIds,
-        message: result.message,
-        sender: meta.sender,
-        committedAt,
-      });
-    }
+    for (const { result, meta } of committed) if (result.created) ports.broker.publish(messageCreated(result.message, meta, committedAt));
   });
   const ctx: CoreContext = {
     ...ports,

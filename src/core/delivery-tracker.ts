@@ -1,3 +1,4 @@
+import type { Message } from '../domain/message.js';
 import type { Broker } from '../ports/broker.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
@@ -49,7 +50,12 @@ export class DeliveryTracker {
     private readonly log: Logger,
   ) {}
 
-  note(userId: string, chatId: number, seq: number, messageId: number): void {
+  /** A message reached `userId` (pushed live or returned in a page); one's own are no delivery. */
+  noteMessage(userId: string, message: Pick<Message, 'senderId' | 'chatId' | 'seq' | 'id'>): void {
+    if (message.senderId !== userId) this.note(userId, message.chatId, message.seq, message.id);
+  }
+
+  private note(userId: string, chatId: number, seq: number, messageId: number): void {
     let byUser = this.pending.get(chatId);
     if (!byUser) this.pending.set(chatId, (byUser = new Map()));
     let noted = byUser.get(userId);

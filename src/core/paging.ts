@@ -50,3 +50,11 @@ export function parseUserId(raw: unknown, name = 'user id'): string {
 export function parseCursor(raw: unknown, name = 'after'): number {
   return nonNegativeInt(raw, name) ?? 0;
 }
+
+/** Changes pages are 100 long unless asked otherwise (the core caps them at the page size). */
+export const CHANGES_PAGE = 100;
+
+/** A changes catch-up request off the wire: the cursor (default 0) and the page length. */
+export function parseChangesRequest(rawAfter: unknown, rawLimit: unknown, defaultLimit = CHANGES_PAGE): { after: number; limit: number } {
+  return { after: parseCursor(rawAfter), limit: nonNegativeInt(rawLimit, 'limit') ?? defaultLimit };
+}

@@ -1,4 +1,4 @@
-import { badRequest } from '../domain/errors.js';
+import { ChatError } from '../domain/errors.js';
 
 /** Length in Unicode code points, as SPEC counts it (an emoji is one, not two). */
 export function codePointLength(text: string): number {
@@ -16,15 +16,16 @@ export function codePointLength(text: string): number {
 
 /**
  * Text is stored as sent (not trimmed); empty or whitespace-only text is refused, and so is
- * text longer than the limit. `reason` lets dialects word the error as their seed does.
+ * text longer than the limit. Each refusal has its own registered reason, so dialects can word
+ * it as their seed does.
  */
 export function checkMessageText(text: unknown, maxLength: number): string {
-  if (typeof text !== 'string') throw badRequest('Message text must be a string', 'not_string');
-  if (text.trim() === '') throw badRequest('Message text cannot be empty', 'empty');
+  if (typeof text !== 'string') throw new ChatError('text_not_string');
+  if (text.trim() === '') throw new ChatError('text_empty');
   // PostgreSQL cannot store U+0000 (and a failed row would fail its whole group-commit batch).
-  if (hasNul(text)) throw badRequest('Message text must not contain NUL characters', 'nul');
+  if (hasNul(text)) throw new ChatError('text_nul');
   if (text.length > maxLength && codePointLength(text) > maxLength) {
-    throw badRequest(`Message text exceeds ${maxLength} characters`, 'too_long');
+    throw new ChatError('text_too_long', `Message text exceeds ${maxLength} characters`);
   }
   return text;
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchExpression } from '../../src/domain/search-expression.js';
 import type { Store } from '../../src/ports/store.js';
+import { FEW_MATCHES } from '../../src/storage/sql/sql-search.js';
 import { backends, type Backend } from '../support/backends.js';
 import { openTestStore, type OpenedStore } from '../support/test-store.js';
 
@@ -122,6 +123,22 @@ describe.each(backends)('message search on %s', (backend: Backend) => {
       const left = await sql<{ n: number }>`select count(*)::int as n from message_search s where not exists (select 1 from messages m where m.id = s.message_id)`.execute(db);
       expect(left.rows[0]?.n).toBe(0);
     }
+  });
+
+  it('finds the caller\'s matches of a word that many messages of other chats hold, best and newest first', async () => {
+    // More matches elsewhere than SQLite filters after matching (FEW_MATCHES): the chats must
+    // narrow the match inside the index; with few, the caller's chats filter the matches.
+    const elsewhere = await store.createGroup({ name: 'busy', description: null, avatarUrl: null, ownerId: 'stranger', memberIds: ['peer'] }, tick());
+    const at = tick();
+    for (let sent = 0; sent <= FEW_MATCHES; sent += 500) {
+      const batch = Array.from({ length: Math.min(500, FEW_MATCHES + 1 - sent) }, (_, i) => ({ chatId: elsewhere.id, senderId: 'stranger', text: `quince ${sent + i}`, kind: 'text' as const, replyTo: null, clientMsgId: null }));
+      await store.appendMessages(batch, at);
+    }
+    await chatWith(['quince jam', 'quince quince tart', 'no match here', 'quince again']);
+    expect(await search('quince')).toEqual(['quince quince tart', 'quince again', 'quince jam']);
+    expect(await search('quince tart')).toEqual(['quince quince tart']);
+    expect(await search('quince', { as: 'stranger', limit: 3 })).toHaveLength(3);
+    expect((await search('quince', { as: 'stranger', limit: 200 })).every((t) => t.startsWith('quince '))).toBe(true);
   });
 
   it('follows changes of the text: an edited or erased (deleted) text is no longer found', async () => {

@@ -25,13 +25,13 @@ describe.each(backends)('core rules on %s', (backend) => {
 
   it('validates message text: empty, whitespace, too long (code points), non-string', async () => {
     const chat = await core().createGroup(owner.id, { name: 'text', memberIds: [] });
-    await expect(core().sendMessage(owner.id, { chatId: chat.id, text: '' })).rejects.toMatchObject({ code: 'bad_request', reason: 'empty' });
-    await expect(core().sendMessage(owner.id, { chatId: chat.id, text: ' \n\t ' })).rejects.toMatchObject({ reason: 'empty' });
+    await expect(core().sendMessage(owner.id, { chatId: chat.id, text: '' })).rejects.toMatchObject({ code: 'bad_request', reason: 'text_empty' });
+    await expect(core().sendMessage(owner.id, { chatId: chat.id, text: ' \n\t ' })).rejects.toMatchObject({ reason: 'text_empty' });
     await expect(core().sendMessage(owner.id, { chatId: chat.id, text: 'x'.repeat(11) })).rejects.toMatchObject({
-      reason: 'too_long',
+      reason: 'text_too_long',
       message: 'Message text exceeds 10 characters',
     });
-    await expect(core().sendMessage(owner.id, { chatId: chat.id, text: 42 })).rejects.toMatchObject({ reason: 'not_string' });
+    await expect(core().sendMessage(owner.id, { chatId: chat.id, text: 42 })).rejects.toMatchObject({ reason: 'text_not_string' });
     // Ten emoji are ten code points (twenty UTF-16 units): allowed.
     const emoji = '😀'.repeat(10);
     expect((await core().sendMessage(owner.id, { chatId: chat.id, text: emoji })).message.text).toBe(emoji);

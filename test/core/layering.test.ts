@@ -1,13 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../support/source-files.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /**
- * The import direction from docs/architecture.md: domain <- ports <- core <- realtime <-
- * transports <- app. Storage, bus and files implement ports and are wired in by app alone;
+ * The import direction from docs/architecture.md: domain <- ports <- identity <- core <-
+ * realtime <- transports <- app. Storage, bus and files implement ports and are wired in by app alone;
  * a transport never imports them. A new import across the line fails this test.
  */
 const ALLOWED: Record<string, readonly string[]> = {
@@ -23,17 +24,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   app: ['*'],
 };
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
-  });
-}
 
 describe('layering', () => {
   it('every import in src/ follows the allowed direction', () => {
     const violations: string[] = [];
-    for (const file of files(SRC)) {
+    for (const file of sourceFiles(SRC)) {
       const layer = relative(SRC, file).split('/')[0] ?? '';
       const allowed = ALLOWED[layer];
       if (!allowed) {

@@ -22,9 +22,9 @@ describe.each(backends)('message edit/delete rules on %s', (backend) => {
   it('lets only the author edit, under the send text rules, and announces message.updated once', async () => {
     const chat = await core().createGroup(owner.id, { name: 'e', memberIds: [member.id] });
     const { message } = await core().sendMessage(member.id, { chatId: chat.id, text: 'helo' });
-    await expect(core().editMessage(member.id, { chatId: chat.id, messageId: message.id }, '   ')).rejects.toMatchObject({ code: 'bad_request', reason: 'empty' });
-    await expect(core().editMessage(member.id, { chatId: chat.id, messageId: message.id }, 'x'.repeat(11))).rejects.toMatchObject({ reason: 'too_long' });
-    await expect(core().editMessage(member.id, { chatId: chat.id, messageId: message.id }, 7)).rejects.toMatchObject({ reason: 'not_string' });
+    await expect(core().editMessage(member.id, { chatId: chat.id, messageId: message.id }, '   ')).rejects.toMatchObject({ code: 'bad_request', reason: 'text_empty' });
+    await expect(core().editMessage(member.id, { chatId: chat.id, messageId: message.id }, 'x'.repeat(11))).rejects.toMatchObject({ reason: 'text_too_long' });
+    await expect(core().editMessage(member.id, { chatId: chat.id, messageId: message.id }, 7)).rejects.toMatchObject({ reason: 'text_not_string' });
     // Not even the owner edits someone else's message.
     await expect(core().editMessage(owner.id, { chatId: chat.id, messageId: message.id }, 'hijack')).rejects.toMatchObject({ code: 'forbidden', status: 403 });
     await expect(core().editMessage(outsider.id, { chatId: chat.id, messageId: message.id }, 'hijack')).rejects.toMatchObject({ code: 'forbidden' });
@@ -43,7 +43,7 @@ describe.each(backends)('message edit/delete rules on %s', (backend) => {
   it('lets the author delete, and in a group its owner and admins; a private chat only the author', async () => {
     const chat = await core().createGroup(owner.id, { name: 'd', memberIds: [member.id] });
     // No API names admins yet: the store makes one, the membership cache is told as a bus event would.
-    await core().ctx.store.addMembers(chat.id, [admin.id], 'admin', Date.now());
+    await t.server.store.addMembers(chat.id, [admin.id], 'admin', Date.now());
     core().onEvent({ type: 'members.added', chatId: chat.id, chat, userIds: [admin.id], memberIds: [], actorId: owner.id });
     const send = async (who: TestUser, text: string) => (await core().sendMessage(who.id, { chatId: chat.id, text })).message;
     const byOwner = await send(owner, 'o');

@@ -1,5 +1,5 @@
 // REST calls: built-in accounts (/auth), the `stomp` dialect's chats API (/api/chats),
-// `hub` presence, and the user lookups. JSON in and out; errors become ApiError.
+// `hub` presence, edit/delete and search, and the user lookups. JSON in and out; errors become ApiError.
 import { getSession } from './session.js';
 
 export class ApiError extends Error {
@@ -66,6 +66,12 @@ export const api = {
     form.append('file', file, file.name);
     return request('POST', `/api/chats/${enc(chatId)}/avatar`, form);
   },
+
+  /** Edit/delete catch-up: messages whose latest change is after `after` (stomp shape). */
+  changes: (chatId, after, limit) => request('GET', `/api/chats/${enc(chatId)}/changes?after=${after}&limit=${limit}`),
+  editMessage: (chatId, messageId, body) => request('PATCH', `/api/v1/chat/conversations/${enc(chatId)}/messages/${enc(messageId)}`, { body }),
+  deleteMessage: (chatId, messageId) => request('DELETE', `/api/v1/chat/conversations/${enc(chatId)}/messages/${enc(messageId)}`),
+  search: (q, limit, offset) => request('GET', `/api/v1/chat/search?q=${enc(q)}&limit=${limit}&offset=${offset}`),
 
   presence: (userId) => request('GET', `/api/v1/chat/presence/${enc(userId)}`),
   userByUsername: (username) => request('GET', `/api/users/by-username/${enc(username)}`),

@@ -1,18 +1,21 @@
 // Chats and history: the list, paging, catch-up after a reconnect, read cursors, people.
 import { api, ApiError } from './api.js';
 import { loadDraft, resendPending, stopTyping } from './composer.js';
+import { cancelEdit, onMessagesChanged } from './editing.js';
+import { closeMenu } from './message-menu.js';
 import { normalizeMessage } from './format.js';
-import { addMessages, lastSeq, noteRead, peerOf, state, upsertChat } from './state.js';
+import { addMessages, applyChange, lastSeq, noteRead, peerOf, state, upsertChat } from './state.js';
 import { $, errorText, openChatVisible, renderAll, runtime, setConnStatus, toast } from './ui.js';
-import { renderChat, renderHeader, renderList, renderMessages, renderNoChat, view } from './views.js';
+import { atBottom, renderChat, renderHeader, renderJump, renderList, renderMessages, renderNoChat, view } from './views.js';
 
 const PAGE = 50;
+const CHANGES_PAGE = 200;
 let syncing = null;
 const pendingUsers = new Map();
 
 // ---------- users and presence ----------
 
-/** Resolves names of user ids we have not seen, then re-renders. */
+/** Resolves names of user ids we have not seen, then re-renders; resolves once they are known. */
 export function learnUsers(ids) {
   const missing = [...new Set(ids)].filter((id) => id && !state.users.has(id) && !pendingUsers.has(id) && id !== state.me?.id);
   for (const id of missing) {
@@ -23,7 +26,9 @@ export function learnUsers(ids) {
       .finally(() => pendingUsers.delete(id));
     pendingUsers.set(id, p);
   }
-  if (missing.length) Promise.allSettled([...pendingUsers.values()]).then(renderAll);
+  const known = Promise.allSettled([...pendingUsers.values()]);
+  if (missing.length) known.then(renderAll);
+  return known;
 }
 
 export async function loadPresence(userIds) {
@@ -93,14 +98,41 @@ export async function catchUp(chat) {
       chat.ids.clear();
       chat.hasMore = true;
       fresh.splice(0, fresh.length - PAGE);
+      chat.changeCursor = maxChangeSeq(fresh);
       break;
     }
   }
-  return addMessages(chat, fresh);
+  const added = addMessages(chat, fresh);
+  await catchUpChanges(chat);
+  // Pages and changes may both have brought deletes: an edit of a deleted message ends.
+  onMessagesChanged();
+  return added;
+}
+
+/**
+ * Edits and deletes we missed (made while the socket was down) of messages we hold: the
+ * changes after our cursor, page by page. Pages of history only refresh the messages they hold.
+ */
+async function catchUpChanges(chat) {
+  for (let i = 0; i < 20; i += 1) {
+    const page = await api.changes(chat.id, chat.changeCursor, CHANGES_PAGE);
+    for (const raw of page.changes) applyChange(chat, normalizeMessage(raw, chat.id));
+    if (typeof page.cursor === 'number' && page.cursor > chat.changeCursor) chat.changeCursor = page.cursor;
+    if (page.changes.length < CHANGES_PAGE) return;
+  }
+}
+
+/**
+ * The change cursor a fresh newest page stands for. Every change after that page was read has a
+ * higher change_seq than any in it, so asking after the page's highest misses nothing.
+ */
+function maxChangeSeq(messages) {
+  return messages.reduce((max, m) => Math.max(max, m.changeSeq ?? 0), 0);
 }
 
 async function loadInitial(chat) {
   const page = (await api.messages(chat.id, PAGE, 0)).map((m) => normalizeMessage(m, chat.id));
+  chat.changeCursor = Math.max(chat.changeCursor, maxChangeSeq(page));
   addMessages(chat, page);
   chat.hasMore = page.length === PAGE;
   chat.loaded = true;
@@ -172,6 +204,10 @@ export async function openChat(id, { focus = true } = {}) {
     leaveChat(previous);
   }
   const switched = state.openId !== id;
+  if (switched) {
+    closeMenu({ restoreFocus: false });
+    cancelEdit({ focus: false });
+  }
   state.openId = id;
   $('app-view').dataset.pane = 'chat';
   if (location.hash !== `#/chat/${id}`) history.replaceState(null, '', `#/chat/${id}`);
@@ -201,6 +237,45 @@ export async function openChat(id, { focus = true } = {}) {
   maybeMarkRead();
 }
 
+/**
+ * Opens a chat scrolled to one message (a search result): older pages are loaded until it is
+ * held, then it is centred and highlighted for a moment. Resolves false when it cannot be
+ * found (the chat is gone, or the message is not in its history).
+ */
+export async function openChatAt(chatId, messageId) {
+  if (!state.chats.has(chatId)) await refreshChats();
+  const chat = state.chats.get(chatId);
+  if (!chat) return false;
+  await openChat(chatId, { focus: false });
+  if (state.openId !== chatId || !chat.loaded) return false;
+  for (let i = 0; i < 200 && !chat.ids.has(messageId) && chat.hasMore; i += 1) {
+    const before = chat.messages.length;
+    // A scroll may already be fetching the same page: wait for it instead of asking twice.
+    if (chat.loadingOlder) await new Promise((resolve) => setTimeout(resolve, 50));
+    else await loadOlder(chat, { render: false });
+    if (!chat.loadingOlder && chat.messages.length === before && !chat.ids.has(messageId)) return false;
+    if (state.openId !== chatId) return false;
+  }
+  if (!chat.ids.has(messageId)) return false;
+  renderMessages(chat);
+  const node = $('messages').querySelector(`[data-key="m:${CSS.escape(messageId)}"]`);
+  if (!node) return false;
+  const scroller = $('scroller');
+  const top = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+  scroller.scrollTop = Math.max(0, top - (scroller.clientHeight - node.offsetHeight) / 2);
+  view.stick = atBottom();
+  renderJump(chat);
+  node.classList.remove('flash');
+  // Restarting the animation needs a reflow between removing and adding the class.
+  void node.offsetWidth;
+  node.classList.add('flash');
+  setTimeout(() => node.classList.remove('flash'), 2500);
+  // Focus goes to it, so a screen reader reads the result and the keyboard starts there.
+  node.tabIndex = -1;
+  node.focus({ preventScroll: true });
+  return true;
+}
+
 /** Loads older pages until the first unread message is held (at most a few pages), to open there. */
 async function loadToDivider(chat) {
   for (let i = 0; i < 4 && chat.divider !== null && chat.hasMore; i += 1) {
@@ -226,6 +301,8 @@ function leaveChat(chat) {
 
 export function closeChat() {
   stopTyping();
+  closeMenu({ restoreFocus: false });
+  cancelEdit({ focus: false });
   const chat = state.openId && state.chats.get(state.openId);
   if (chat) leaveChat(chat);
   state.openId = null;

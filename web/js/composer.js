@@ -1,7 +1,9 @@
 // The composer: sending (over the socket, or REST when it is down), resending what never came
-// back, the draft of each chat, and the typing signal.
+// back, the draft of each chat, and the typing signal. While it edits a message (editing.js),
+// Enter saves the edit, and neither the draft nor the typing signal follow what is typed.
 import { api } from './api.js';
 import { getDraft, setDraft } from './drafts.js';
+import { isEditing, saveEdit } from './editing.js';
 import { codePoints, normalizeMessage, randomId } from './format.js';
 import { addMessages, bump, state } from './state.js';
 import { $, errorText, renderAll, renderOpen, runtime, toast } from './ui.js';
@@ -13,7 +15,7 @@ let typingSentAt = 0;
 let typingChat = null;
 export function noteTyping() {
   const chat = state.openId;
-  if (!chat) return;
+  if (!chat || isEditing()) return;
   const text = $('composer-text').value;
   if (!text.trim()) return stopTyping();
   if (typingChat === chat && Date.now() - typingSentAt < TYPING_SEND_EVERY_MS) return;
@@ -39,7 +41,7 @@ export function loadDraft(chat) {
 
 /** Keeps what is typed as the open chat's draft. */
 export function saveDraft() {
-  if (state.openId && state.me) setDraft(state.me.id, state.openId, $('composer-text').value);
+  if (state.openId && state.me && !isEditing()) setDraft(state.me.id, state.openId, $('composer-text').value);
 }
 
 let tempCounter = 0;
@@ -78,6 +80,7 @@ export function resendPending(before) {
 
 export function submitComposer(event) {
   event.preventDefault();
+  if (isEditing()) return saveEdit();
   const chat = state.openId && state.chats.get(state.openId);
   const input = $('composer-text');
   const text = input.value;

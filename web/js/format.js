@@ -1,17 +1,32 @@
 // Small pure helpers: names, times, colours, message normalisation.
 
-/** One message shape for the app, from `stomp` REST (`content`, ISO time) or the `hub` socket (`body`, Unix s). */
+/** A time from `stomp`/`hub` REST (ISO) or the `hub` socket (Unix seconds), in ms; null when absent. */
+function timeOf(value) {
+  if (value === null || value === undefined) return null;
+  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * One message shape for the app, from `stomp` REST (`content`, ISO time) or `hub` (`body`; REST
+ * ISO times, socket Unix s). `changeSeq` orders edits and deletes of one chat: a copy with a
+ * higher one is the newer state.
+ */
 export function normalizeMessage(raw, chatIdHint) {
-  const created = raw.createdAt ?? raw.created_at;
-  const at = typeof created === 'number' ? created * 1000 : Date.parse(created);
+  const at = timeOf(raw.createdAt ?? raw.created_at);
+  const deletedAt = timeOf(raw.deletedAt ?? raw.deleted_at);
+  const changeSeq = raw.changeSeq ?? raw.change_seq;
   return {
     id: String(raw.id),
     chatId: String(raw.conversationId ?? raw.conversation_id ?? chatIdHint),
     senderId: String(raw.senderId ?? raw.sender_id),
     text: String(raw.content ?? raw.body ?? ''),
-    at: Number.isFinite(at) ? at : Date.now(),
+    at: at ?? Date.now(),
     seq: typeof raw.seq === 'number' ? raw.seq : null,
     clientMsgId: String(raw.clientMessageId ?? raw.client_msg_id ?? '') || null,
+    editedAt: timeOf(raw.editedAt ?? raw.edited_at),
+    deleted: deletedAt !== null,
+    changeSeq: typeof changeSeq === 'number' ? changeSeq : 0,
   };
 }
 

@@ -1,9 +1,10 @@
-// Live events from the hub socket: message, typing, presence, read, chat and membership
-// changes, error.
+// Live events from the hub socket: message, edits and deletes, typing, presence, read, chat
+// and membership changes, error.
 import { closeChat, learnUsers, maybeMarkRead, scheduleRefresh } from './chats.js';
+import { onMessagesChanged } from './editing.js';
 import { normalizeMessage } from './format.js';
 import { notifyMessage } from './notify.js';
-import { addMessages, bump, noteRead, noteSystem, state } from './state.js';
+import { addMessages, applyChange, bump, noteRead, noteSystem, state } from './state.js';
 import { $, openChatVisible, renderAll, renderOpen, toast } from './ui.js';
 import { chatTitle, renderHeader, renderList, renderMembers, renderMessages, renderTyping, systemText, view } from './views.js';
 
@@ -42,6 +43,21 @@ export function onFrame(frame) {
       renderList();
       if (state.openId === chat.id) renderMessages(chat);
       maybeMarkRead();
+      break;
+    }
+    case 'message_updated':
+    case 'message_deleted': {
+      const chat = state.chats.get(String(data.conversation_id));
+      if (!chat) return;
+      const deleted = frame.type === 'message_deleted';
+      const changeSeq = typeof data.change_seq === 'number' ? data.change_seq : 0;
+      const change = { id: String(data.id), deleted, changeSeq, text: deleted ? undefined : String(data.body ?? ''), editedAt: typeof data.edited_at === 'number' ? data.edited_at * 1000 : Date.now() };
+      const m = applyChange(chat, change);
+      // Events of one chat come in change order: the next one moves the catch-up cursor.
+      if (changeSeq === chat.changeCursor + 1) chat.changeCursor = changeSeq;
+      if (m) onMessagesChanged();
+      renderList();
+      if (m && state.openId === chat.id) renderMessages(chat);
       break;
     }
     case 'typing': {

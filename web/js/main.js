@@ -3,6 +3,9 @@ import { api, onUnauthorized } from './api.js';
 import { closeChat, loadOlder, loadPresence, maybeMarkRead, openChat, refreshChats, sync } from './chats.js';
 import { autosize, noteTyping, saveDraft, sendText, stopTyping, submitComposer } from './composer.js';
 import { clearDrafts } from './drafts.js';
+import { cancelEdit, confirmDelete, editLast, isEditing } from './editing.js';
+import { closeMenu, wireMessageMenu } from './message-menu.js';
+import { clearSearch, wireSearch } from './search.js';
 import { askForNotifications, canAskForNotifications, onNotificationClick } from './notify.js';
 import { addMember, changeMembers, createGroup, openDialog, showMembers, startPrivateChat, uploadAvatar } from './dialogs.js';
 import { Live } from './live.js';
@@ -71,6 +74,9 @@ function signOut({ here = true } = {}) {
   runtime.live = null;
   clearInterval(runtime.listTimer);
   if (here) clearSession();
+  closeMenu({ restoreFocus: false });
+  cancelEdit({ focus: false });
+  clearSearch();
   resetState();
   view.chatId = null;
   history.replaceState(null, '', '#/');
@@ -167,8 +173,17 @@ function wire() {
   $('composer').addEventListener('submit', submitComposer);
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submitComposer(e);
-    if (e.key === 'Escape' && window.matchMedia('(max-width: 720px)').matches) closeChat();
+    else if (e.key === 'Escape' && isEditing()) {
+      e.preventDefault();
+      cancelEdit();
+    } else if (e.key === 'Escape' && window.matchMedia('(max-width: 720px)').matches) closeChat();
+    // Up in an empty composer edits the newest message of ours (as in Slack, Telegram, Zulip).
+    else if (e.key === 'ArrowUp' && !input.value && !isEditing() && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && editLast()) e.preventDefault();
   });
+  $('edit-cancel').addEventListener('click', () => cancelEdit());
+  $('delete-confirm').addEventListener('click', confirmDelete);
+  wireMessageMenu();
+  wireSearch();
   input.addEventListener('input', () => {
     autosize();
     saveDraft();

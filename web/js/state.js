@@ -38,6 +38,8 @@ export const state = {
  *   changes seen live in this chat ("Alice removed Bob"), placed after the message with `afterSeq`
  * @property {number|null} divider the "New messages" line goes after this seq (null: none)
  * @property {number} newBelow messages that arrived below the reader's view (the "↓ N new" button)
+ * @property {number} changeCursor edits/deletes up to this change_seq are reflected in `messages`
+ *   (catch-up asks for the changes after it)
  */
 
 /** Creates or refreshes a chat from a `stomp` REST chat object, keeping what was loaded locally. */
@@ -64,6 +66,7 @@ export function upsertChat(raw) {
       system: [],
       divider: null,
       newBelow: 0,
+      changeCursor: 0,
     };
     state.chats.set(id, chat);
   }
@@ -78,7 +81,9 @@ export function upsertChat(raw) {
     const lm = raw.lastMessage;
     const known = chat.lastMessage;
     if (!known || known.id === String(lm.id) || Number(lm.id) > Number(known.id)) {
-      chat.lastMessage = { id: String(lm.id), text: String(lm.content ?? ''), senderId: String(lm.senderId), at: known?.id === String(lm.id) ? known.at : null, seq: typeof lm.seq === 'number' ? lm.seq : (known?.seq ?? null) };
+      // A stored text is never blank, so an empty one is a deleted message's tombstone.
+      const text = String(lm.content ?? '');
+      chat.lastMessage = { id: String(lm.id), text, senderId: String(lm.senderId), at: known?.id === String(lm.id) ? known.at : null, seq: typeof lm.seq === 'number' ? lm.seq : (known?.seq ?? null), deleted: text === '' };
     }
   }
   for (const p of chat.participants) {
@@ -101,6 +106,19 @@ export function myRole(chat) {
   return chat.participants.find((p) => p.userId === state.me?.id)?.role ?? null;
 }
 
+/** Only the author edits a message (the server says the same; this only hides what would be refused). */
+export function canEdit(chat, m) {
+  return !m.deleted && m.senderId === state.me?.id;
+}
+
+/** The author deletes, and in a group so do its owner and admins. */
+export function canDelete(chat, m) {
+  if (m.deleted) return false;
+  if (m.senderId === state.me?.id) return true;
+  const role = myRole(chat);
+  return chat.type === 'group' && (role === 'owner' || role === 'admin');
+}
+
 export function noteRead(chat, userId, seq) {
   if ((chat.readSeqs.get(userId) ?? 0) < seq) chat.readSeqs.set(userId, seq);
 }
@@ -110,11 +128,10 @@ export function addMessages(chat, messages) {
   const fresh = [];
   for (const m of messages) {
     if (chat.ids.has(m.id)) {
-      // A copy from another path may know the seq the first one lacked.
-      if (m.seq !== null) {
-        const known = chat.messages.find((k) => k.id === m.id);
-        if (known && known.seq === null) known.seq = m.seq;
-      }
+      const known = chat.messages.find((k) => k.id === m.id);
+      // A copy from another path may know the seq the first one lacked, or a newer edit.
+      if (known && known.seq === null && m.seq !== null) known.seq = m.seq;
+      if (known) applyChange(chat, m);
       continue;
     }
     chat.ids.add(m.id);
@@ -133,7 +150,32 @@ export function addMessages(chat, messages) {
 export function noteLast(chat, m) {
   const last = chat.lastMessage;
   const newer = !last || (m.seq !== null && last.seq !== null ? m.seq >= last.seq : Number(m.id) >= Number(last.id));
-  if (newer) chat.lastMessage = { id: m.id, text: m.text, senderId: m.senderId, at: m.at, seq: m.seq };
+  if (newer) chat.lastMessage = { id: m.id, text: m.text, senderId: m.senderId, at: m.at, seq: m.seq, deleted: Boolean(m.deleted) };
+}
+
+/**
+ * An edit or delete of a message: `change` is `{id, text?, editedAt?, deleted?, changeSeq}`.
+ * Applied only when newer than what we hold (events, catch-up and history pages overlap, in any
+ * order). Returns the message when it changed, else null. Messages not loaded are left alone:
+ * a page loaded later brings their current state.
+ */
+export function applyChange(chat, change) {
+  const last = chat.lastMessage;
+  if (last && last.id === change.id && !last.deleted) {
+    if (change.deleted) Object.assign(last, { text: '', deleted: true });
+    else if (typeof change.text === 'string' && change.editedAt) last.text = change.text;
+  }
+  const m = chat.ids.has(change.id) ? chat.messages.find((k) => k.id === change.id) : null;
+  if (!m || m.deleted || (change.changeSeq ?? 0) <= (m.changeSeq ?? 0)) return null;
+  m.changeSeq = change.changeSeq;
+  if (change.deleted) {
+    m.deleted = true;
+    m.text = '';
+  } else if (typeof change.text === 'string') {
+    m.text = change.text;
+    m.editedAt = change.editedAt ?? m.editedAt ?? Date.now();
+  }
+  return m;
 }
 
 /** The newest seq we hold for a chat (catch-up starts after it). */

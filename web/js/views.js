@@ -1,6 +1,6 @@
 // Rendering: builds DOM from the state with textContent only (no HTML from data, ever).
 import { dayKey, dayLabel, fullTime, hue, initials, lastSeen, linkParts, plural, shortTime } from './format.js';
-import { myRole, nameOf, peerOf, readState, sortedChats, state, totalUnread } from './state.js';
+import { canDelete, canEdit, myRole, nameOf, peerOf, readState, sortedChats, state, totalUnread } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,7 +60,7 @@ export function typingText(chat) {
 export function renderList() {
   const list = $('chat-list');
   const chats = sortedChats();
-  $('empty-list').hidden = chats.length > 0;
+  $('empty-list').hidden = chats.length > 0 || !$('search-results').hidden;
   const items = chats.map((chat) => {
     const title = chatTitle(chat);
     const avatar = el('span', { class: 'avatar', 'aria-hidden': 'true' });
@@ -74,7 +74,7 @@ export function renderList() {
     if (typing) preview = typing;
     else if (last) {
       const who = last.senderId === state.me?.id ? 'You: ' : chat.type === 'group' ? `${nameOf(last.senderId)}: ` : '';
-      preview = who + last.text;
+      preview = who + (last.deleted ? 'Message deleted' : last.text);
     }
     const unread = chat.unreadCount > 0 ? el('span', { class: 'badge', text: String(chat.unreadCount), 'aria-label': `${chat.unreadCount} unread` }) : null;
     const status = peer ? (presence?.online ? 'online' : 'offline') : plural(chat.participants.length, 'member');
@@ -161,10 +161,20 @@ function patchTicks(chat, m, node) {
   ticks.textContent = t.read ? '✓✓' : '✓';
 }
 
+/** The "⋯" button that opens a message's menu (edit, delete), for what this person may change. */
+function actionsButton(chat, m) {
+  const edit = canEdit(chat, m);
+  if (!edit && !canDelete(chat, m)) return null;
+  const label = `Message actions${m.senderId === state.me?.id ? '' : ` for ${nameOf(m.senderId)}'s message`}`;
+  return el('button', { type: 'button', class: 'ghost msg-actions', 'aria-label': label, 'aria-haspopup': 'menu', 'aria-expanded': 'false', dataset: { actions: m.id, edit: edit ? '1' : '' }, text: '⋯' });
+}
+
 function messageItem(chat, m, { first, last }) {
   const mine = m.senderId === state.me?.id;
   const group = chat.type === 'group';
-  const meta = el('span', { class: 'meta' }, el('time', { datetime: new Date(m.at).toISOString(), title: fullTime(m.at), text: shortTime(m.at) }));
+  const meta = el('span', { class: 'meta' });
+  if (m.editedAt && !m.deleted) meta.append(el('span', { class: 'edited', title: `Edited ${fullTime(m.editedAt)}`, text: 'edited' }));
+  meta.append(el('time', { datetime: new Date(m.at).toISOString(), title: fullTime(m.at), text: shortTime(m.at) }));
   if (mine) {
     const t = ticksFor(chat, m);
     meta.append(el('span', { class: `ticks${t.read ? ' read' : ''}`, title: t.label, 'aria-label': t.label, role: 'img', text: t.read ? '✓✓' : '✓' }));
@@ -176,11 +186,14 @@ function messageItem(chat, m, { first, last }) {
     if (last) fillAvatar(avatar, nameOf(m.senderId), m.senderId, null);
     else avatar.classList.add('spacer');
   }
+  // A deleted message keeps its place as a tombstone: who and when, not what.
+  const body = m.deleted ? el('span', { class: 'text tombstone', text: 'Message deleted' }) : textNode(m.text);
   return el(
     'li',
-    { class: `msg ${mine ? 'mine' : 'theirs'}${first ? ' first' : ''}${last ? ' last' : ''}${avatar ? ' with-avatar' : ''}`, dataset: { id: m.id, seq: m.seq ?? '' } },
+    { class: `msg ${mine ? 'mine' : 'theirs'}${first ? ' first' : ''}${last ? ' last' : ''}${avatar ? ' with-avatar' : ''}${m.deleted ? ' deleted' : ''}`, dataset: { id: m.id, seq: m.seq ?? '' } },
     avatar,
-    el('div', { class: 'bubble' }, sender, textNode(m.text), meta),
+    el('div', { class: 'bubble' }, sender, body, meta),
+    actionsButton(chat, m),
   );
 }
 
@@ -254,7 +267,7 @@ function rows(chat) {
     const first = !prev || prev.senderId !== m.senderId || m.at - prev.at > GROUP_GAP_MS;
     const last = !next || next.senderId !== m.senderId || next.at - m.at > GROUP_GAP_MS;
     const showName = m.senderId !== state.me?.id && chat.type === 'group' ? nameOf(m.senderId) : '';
-    row.sig = [m.text, first, last, showName, m.at, m.seq].join('\u0001');
+    row.sig = [m.text, first, last, showName, m.at, m.seq, m.editedAt, m.deleted, canEdit(chat, m), canDelete(chat, m)].join('\u0001');
     row.make = () => messageItem(chat, m, { first, last });
     row.patch = (node) => patchTicks(chat, m, node);
   }

@@ -1,5 +1,5 @@
 import type { Role } from '../../domain/chat.js';
-import { forbidden, notFound } from '../../domain/errors.js';
+import { ChatError } from '../../domain/errors.js';
 import type { CoreContext } from '../core-context.js';
 import type { ChatMembership } from '../membership-cache.js';
 
@@ -14,9 +14,9 @@ export interface ChatAccess {
  */
 export async function accessChat(ctx: CoreContext, actorId: string, chatId: number): Promise<ChatAccess> {
   const membership = await ctx.members.get(chatId);
-  if (!membership) throw notFound('Chat not found');
+  if (!membership) throw new ChatError('chat_not_found');
   const role = membership.roles.get(actorId);
-  if (!role) throw forbidden('You are not a member of this chat');
+  if (!role) throw new ChatError('not_a_member');
   return { membership, role };
 }
 

@@ -91,7 +91,7 @@ export async function updateChat(ctx: CoreContext, actorId: string, chatId: numb
     { ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}), ...(avatarUrl !== undefined ? { avatarUrl } : {}) },
     ctx.clock.now(),
   );
-  if (!chat) throw notFound('Chat not found');
+  if (!chat) throw new ChatError('chat_not_found');
   ctx.broker.publish({ type: 'chat.updated', chatId, chat, memberIds: membership.memberIds, actorId });
   return chat;
 }

@@ -1,4 +1,4 @@
-import { badRequest, conflict, forbidden, notFound } from '../../domain/errors.js';
+import { badRequest, ChatError, conflict, forbidden } from '../../domain/errors.js';
 import { accessChat, canManage } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
 import { MAX_USERS_PER_CALL, requireUsers } from './chats.js';
@@ -25,7 +25,7 @@ export async function addMembers(ctx: CoreContext, actorId: string, chatId: numb
   const added = await ctx.store.addMembers(chatId, ids, 'member', ctx.clock.now());
   ctx.members.invalidate(chatId);
   const chat = await ctx.store.getChat(chatId);
-  if (!chat) throw notFound('Chat not found');
+  if (!chat) throw new ChatError('chat_not_found');
   const memberIds = [...membership.memberIds, ...added];
   ctx.broker.publish({ type: 'members.added', chatId, chat, userIds: added, memberIds, actorId });
   return added;

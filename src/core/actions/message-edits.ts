@@ -5,14 +5,10 @@ import type { CoreContext } from '../core-context.js';
 import { checkMessageText } from '../text-rules.js';
 import { senderProfile } from '../user-directory.js';
 
-/**
- * `reason`s of message-level refusals, so a dialect whose chat-level 403/404 means "no access to
- * the chat" (a close, a generic ack) can still tell "no such message" / "not yours" apart.
- */
-export const MESSAGE_NOT_FOUND = 'message_not_found';
-export const NOT_YOURS = 'not_yours';
-
-const messageNotFound = (): ChatError => new ChatError('not_found', 'Message not found', MESSAGE_NOT_FOUND);
+// Message-level refusals have reasons of their own (`message_not_found`, `not_yours`), so a
+// dialect whose chat-level 403/404 means "no access to the chat" (a close, a generic ack) can
+// still tell them apart.
+const messageNotFound = (): ChatError => new ChatError('message_not_found');
 
 export interface ChangeTarget {
   /** The chat the client names; undefined when its wire names only the message (`socketio`). */
@@ -42,10 +38,10 @@ async function locate(ctx: CoreContext, actorId: string, target: ChangeTarget): 
 export async function editMessage(ctx: CoreContext, actorId: string, target: ChangeTarget, rawText: unknown): Promise<Message> {
   const text = checkMessageText(rawText, ctx.settings.maxMessageLength);
   const { access, message } = await locate(ctx, actorId, target);
-  if (message.senderId !== actorId) throw new ChatError('forbidden', 'Only the author can edit a message', NOT_YOURS);
+  if (message.senderId !== actorId) throw new ChatError('not_yours', 'Only the author can edit a message');
   const { rateLimitMessages, rateLimitWindowMs } = ctx.settings;
   if (rateLimitMessages > 0 && !(await ctx.limiter.hit(`send:${actorId}`, rateLimitMessages, rateLimitWindowMs, ctx.clock.now()))) {
-    throw new ChatError('rate_limited', 'Rate limit exceeded');
+    throw new ChatError('rate_limited');
   }
   const author = await ctx.users.get(actorId);
   if (!author) throw new ChatError('unauthorized', 'Unknown user');
@@ -67,7 +63,7 @@ export async function editMessage(ctx: CoreContext, actorId: string, target: Cha
 export async function deleteMessage(ctx: CoreContext, actorId: string, target: ChangeTarget): Promise<Message> {
   const { access, message } = await locate(ctx, actorId, target);
   const moderator = access.membership.type === 'group' && canManage(access.role);
-  if (message.senderId !== actorId && !moderator) throw new ChatError('forbidden', 'Only the author or a group owner/admin can delete a message', NOT_YOURS);
+  if (message.senderId !== actorId && !moderator) throw new ChatError('not_yours', 'Only the author or a group owner/admin can delete a message');
   const deleted = await ctx.store.deleteMessage(message.chatId, message.id, ctx.clock.now());
   if (!deleted) throw messageNotFound();
   ctx.broker.publish({

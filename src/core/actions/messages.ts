@@ -3,6 +3,7 @@ import type { MessageCreated } from '../../domain/events.js';
 import type { Message } from '../../domain/message.js';
 import { accessChat } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
+import { messageCreated } from '../message-created.js';
 import { checkMessageText, hasNul } from '../text-rules.js';
 import { senderProfile } from '../user-directory.js';
 import { isLargeGroup } from '../large-group.js';
@@ -32,11 +33,8 @@ export interface SendResult {
 const MAX_KIND = 32;
 const MAX_CLIENT_ID = 100;
 
-/**
- * The one door for new messages: validate, rate-limit, authorize, then the group-committed
- * write allocates the seq and announces `message.created` right after commit.
- */
-export async function sendMessage(ctx: CoreContext, actorId: string, input: SendInput): Promise<SendResult> {
+/** The send's own fields (no lookups): text, kind, client id. Refused before anything is read or written. */
+export function checkSendInput(ctx: CoreContext, input: Pick<SendInput, 'text' | 'kind' | 'clientMsgId'>): { text: string; kind: string; clientMsgId: string | null } {
   const text = checkMessageText(input.text, ctx.settings.maxMessageLength);
   const kind = input.kind ?? 'TEXT';
   if (typeof kind !== 'string' || kind.length === 0 || kind.length > MAX_KIND || hasNul(kind)) throw badRequest('type must be a short string');
@@ -44,10 +42,19 @@ export async function sendMessage(ctx: CoreContext, actorId: string, input: Send
   if (clientMsgId !== null && (typeof clientMsgId !== 'string' || clientMsgId.length === 0 || clientMsgId.length > MAX_CLIENT_ID || hasNul(clientMsgId))) {
     throw badRequest(`client message id must be a string of 1..${MAX_CLIENT_ID} characters`);
   }
+  return { text, kind, clientMsgId };
+}
+
+/**
+ * The one door for new messages: validate, rate-limit, authorize, then the group-committed
+ * write allocates the seq and announces `message.created` right after commit.
+ */
+export async function sendMessage(ctx: CoreContext, actorId: string, input: SendInput): Promise<SendResult> {
+  const { text, kind, clientMsgId } = checkSendInput(ctx, input);
   const { membership } = await accessChat(ctx, actorId, input.chatId);
   const { rateLimitMessages, rateLimitWindowMs } = ctx.settings;
   if (rateLimitMessages > 0 && !(await ctx.limiter.hit(`send:${actorId}`, rateLimitMessages, rateLimitWindowMs, ctx.clock.now()))) {
-    throw new ChatError('rate_limited', 'Rate limit exceeded');
+    throw new ChatError('rate_limited');
   }
   const replyTo = input.replyTo ?? null;
   if (replyTo !== null) {
@@ -59,10 +66,7 @@ export async function sendMessage(ctx: CoreContext, actorId: string, input: Send
   const meta = { chatType: membership.type, memberIds: membership.memberIds, sender: senderProfile(sender) };
   const result = await ctx.writer.append({ chatId: input.chatId, senderId: actorId, text, kind, replyTo, clientMsgId }, meta);
   if (result.created) return result;
-  return {
-    ...result,
-    replay: { type: 'message.created', chatId: result.message.chatId, ...meta, message: result.message, committedAt: Date.now() },
-  };
+  return { ...result, replay: messageCreated(result.message, meta, Date.now()) };
 }
 
 /** Moves the actor's read cursor to the newest message and tells the chat. */

@@ -1,6 +1,6 @@
 import type { ChatType, Member } from '../../domain/chat.js';
 import type { ChatSummary } from '../../domain/chat-summary.js';
-import { notFound } from '../../domain/errors.js';
+import { ChatError, notFound } from '../../domain/errors.js';
 import type { User } from '../../domain/user.js';
 import { accessChat } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
@@ -20,7 +20,7 @@ export async function listChats(
 export async function getChatSummary(ctx: CoreContext, actorId: string, chatId: number): Promise<ChatSummary> {
   await accessChat(ctx, actorId, chatId);
   const [summary] = await ctx.store.listChatSummaries(actorId, { limit: 1, offset: 0 }, { chatId });
-  if (!summary) throw notFound('Chat not found');
+  if (!summary) throw new ChatError('chat_not_found');
   return summary;
 }
 

@@ -55,7 +55,7 @@ export async function messagesSince(ctx: CoreContext, actorId: string, chatId: n
 }
 
 function noteDelivered(ctx: CoreContext, actorId: string, messages: readonly Message[]): void {
-  for (const m of messages) if (m.senderId !== actorId) ctx.deliveries.note(actorId, m.chatId, m.seq, m.id);
+  for (const m of messages) ctx.deliveries.noteMessage(actorId, m);
 }
 
 export interface ChangesPage {

@@ -1,5 +1,5 @@
 import { badRequest, ErrorCodes, forbidden } from '../../domain/errors.js';
-import { NO_ACCESS, toErrorAck } from '../socketio/ack-error.js';
+import { NO_ACCESS, toErrorAck } from '../socketio/socketio-errors.js';
 import { toSocketIoMessage, toSocketIoUser } from '../socketio/message-shape.js';
 import { arrayOf, clientMsgId, constant, int, isoTime, nullable, object, oneOfValues, openObject, str, stringId } from './json-schema.js';
 import type { DialectDoc, JsonSchema, WireMessageDoc } from './realtime-doc.js';

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parseId } from '../../core/paging.js';
-import { isChatError, isUnavailable } from '../../domain/errors.js';
+import { isUnavailable, refusesChat } from '../../domain/errors.js';
 import type { DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
+import { admissionRefusal } from './channels-errors.js';
 import { ChannelsSession } from './channels-session.js';
 import { connectionEstablishedFrame } from './channels-wire.js';
 import { ChannelsClose, type ChannelsCloseReason } from './close-codes.js';
@@ -20,18 +21,20 @@ async function admit(ctx: DialectContext, req: IncomingMessage, rawChatId: strin
   try {
     userId = (await ctx.core.authenticate(tokenFromRequest(req.headers, req.url))).id;
   } catch (err) {
-    if (!isChatError(err) || err.code !== 'unauthorized') throw err;
-    ctx.log.warn({ path, remote: req.socket.remoteAddress, reason: err.message }, 'authentication failed');
-    return { ok: false, close: ChannelsClose.unauthorized };
+    const close = admissionRefusal(err);
+    if (close !== ChannelsClose.unauthorized) throw err;
+    ctx.log.warn({ path, remote: req.socket.remoteAddress, reason: (err as Error).message }, 'authentication failed');
+    return { ok: false, close };
   }
   try {
     const chatId = parseId(rawChatId, 'chat id');
     await ctx.core.checkAccess(userId, chatId);
     return { ok: true, userId, chatId };
   } catch (err) {
-    if (!isChatError(err) || !['bad_request', 'forbidden', 'not_found'].includes(err.code)) throw err;
-    ctx.log.warn({ path, userId, chatId: rawChatId.slice(0, 40), reason: err.message }, 'access denied');
-    return { ok: false, close: ChannelsClose.forbidden };
+    const close = admissionRefusal(err);
+    if (close !== ChannelsClose.forbidden) throw err;
+    ctx.log.warn({ path, userId, chatId: rawChatId.slice(0, 40), reason: (err as Error).message }, 'access denied');
+    return { ok: false, close };
   }
 }
 
@@ -82,7 +85,7 @@ export function channelsUpgradeHandler(ctx: DialectContext) {
     try {
       await ctx.core.checkAccess(userId, chatId);
     } catch (err) {
-      if (isChatError(err) && (err.code === 'forbidden' || err.code === 'not_found')) session.close(ChannelsClose.forbidden.code, ChannelsClose.forbidden.reason);
+      if (refusesChat(err)) session.close(ChannelsClose.forbidden.code, ChannelsClose.forbidden.reason);
     }
   };
 }

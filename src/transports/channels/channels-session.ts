@@ -7,7 +7,8 @@ import type { Session } from '../../realtime/session.js';
 import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import { channelsFailure } from './channels-errors.js';
-import { parseCursor, parseId, parsePage } from '../../core/paging.js';
+import { parseClientMsgId } from '../../core/client-msg-id.js';
+import { parseChangesRequest, parseId } from '../../core/paging.js';
 import { changesFrame, errorFrame, messageDeletedFrame, messageFrame, messagesReadFrame, messageUpdatedFrame, typingFrame } from './channels-wire.js';
 import { decodeClientFrame, type ClientFrame } from './client-frame.js';
 import { ChannelsClose } from './close-codes.js';
@@ -97,11 +98,7 @@ export class ChannelsSession implements Session {
     try {
       switch (frame.kind) {
         case 'message': {
-          const { clientMsgId } = frame;
-          if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') {
-            this.sendError('client_msg_id must be a string');
-            return;
-          }
+          const clientMsgId = parseClientMsgId(frame.clientMsgId, 'client_msg_id');
           const { message, replay } = await this.core.sendMessage(this.userId, { chatId: this.chatId, text: frame.text, clientMsgId });
           // A retry (same client_msg_id) stores nothing and publishes nothing: only this socket
           // gets the original `message` frame again, as its confirmation.
@@ -123,8 +120,8 @@ export class ChannelsSession implements Session {
           await this.core.deleteMessage(this.userId, { chatId: this.chatId, messageId: parseId(frame.messageId, 'message_id') });
           return;
         case 'get_changes': {
-          const { limit } = parsePage(frame.limit, undefined, { limit: 100, max: this.core.settings.maxPageSize });
-          const page = await this.core.changesAfter(this.userId, this.chatId, parseCursor(frame.after), limit);
+          const { after, limit } = parseChangesRequest(frame.after, frame.limit);
+          const page = await this.core.changesAfter(this.userId, this.chatId, after, limit);
           const users = await this.core.usersById([...new Set(page.changes.map((m) => m.senderId))]);
           const fallback = (id: string) => ({ id, username: null, name: null, firstName: null, lastName: null, email: null });
           sendBounded(this.ws, changesFrame(page.changes.map((m) => ({ message: m, sender: users.get(m.senderId) ?? fallback(m.senderId) })), page.cursor));

@@ -1,4 +1,5 @@
 import type { ChatCore } from '../../core/chat-core.js';
+import { parseClientMsgId } from '../../core/client-msg-id.js';
 import { parseId } from '../../core/paging.js';
 import { badRequest } from '../../domain/errors.js';
 import type { MessageCreated } from '../../domain/events.js';
@@ -31,8 +32,7 @@ export async function runClientFrame(core: ChatCore, userId: string, text: strin
     case 'message': {
       if (fields['body'] === undefined) throw badRequest('data.body is required');
       if (typeof fields['body'] !== 'string') throw badRequest('data.body must be a string');
-      const clientMsgId = fields['client_msg_id'];
-      if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') throw badRequest('data.client_msg_id must be a string');
+      const clientMsgId = parseClientMsgId(fields['client_msg_id'], 'data.client_msg_id');
       const { replay } = await core.sendMessage(userId, { chatId, text: fields['body'], clientMsgId });
       return replay ?? null;
     }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ChatCore } from '../../core/chat-core.js';
-import { parseCursor, parseId, parsePage } from '../../core/paging.js';
+import { parseChangesRequest, parseId } from '../../core/paging.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
 import { restMessage } from './hub-wire.js';
 
@@ -67,8 +67,8 @@ export function registerHubEditRoutes(app: FastifyInstance, core: ChatCore, onRe
     async (request) => {
       const chatId = parseId((request.params as { id: string }).id, 'conversation id');
       const q = request.query as { after?: string; limit?: string };
-      const { limit } = parsePage(q.limit, undefined, { limit: 100, max: core.settings.maxPageSize });
-      const page = await core.changesAfter(actor(request).id, chatId, parseCursor(q.after), limit);
+      const { after, limit } = parseChangesRequest(q.after, q.limit);
+      const page = await core.changesAfter(actor(request).id, chatId, after, limit);
       return { changes: page.changes.map(restMessage), cursor: page.cursor };
     },
   );

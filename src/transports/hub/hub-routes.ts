@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { parseId, parsePage, parseUserId } from '../../core/paging.js';
-import { checkMessageText } from '../../core/text-rules.js';
 import { SEARCH_SYNTAX } from '../../core/queries/search-queries.js';
 import type { DialectContext } from '../dialect.js';
 import { actor } from '../http/authenticate.js';
@@ -125,11 +124,8 @@ export async function registerHubRoutes(ctx: DialectContext): Promise<void> {
         const me = actor(request).id;
         const otherId = parseUserId((request.params as { user_id: string }).user_id, 'user_id');
         const { body: text, client_msg_id: clientMsgId } = request.body as { body: unknown; client_msg_id?: string };
-        // Refuse a bad text before the conversation is opened, so a failed send leaves nothing behind.
-        checkMessageText(text, core.settings.maxMessageLength);
-        const { chat } = await core.openPrivateChat(me, otherId);
         // A retry with the same client_msg_id answers the original message (still 200), with no new event.
-        const { message } = await core.sendMessage(me, { chatId: chat.id, text, clientMsgId });
+        const { message } = await core.sendDirect(me, otherId, { text, clientMsgId });
         return { message: restMessage(message) };
       },
     );

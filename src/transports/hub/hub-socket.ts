@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData } from 'ws';
-import { isChatError, isUnavailable } from '../../domain/errors.js';
 import type { DialectContext } from '../dialect.js';
 import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { FrameQueue } from '../shared/frame-queue.js';
 import { rawToBuffer } from '../shared/raw-data.js';
 import { rejectUpgrade } from '../shared/upgrade-router.js';
 import { runClientFrame } from './hub-client-frames.js';
+import { hubFrameError, hubUpgradeRefusal } from './hub-errors.js';
 import { HubSession } from './hub-session.js';
 
 /** Frames a socket may have in flight; past it the client gets an error instead of a queue. */
@@ -24,14 +24,9 @@ export function handleHubUpgrade(ctx: DialectContext) {
     try {
       userId = (await ctx.core.authenticate(tokenFromRequest(req.headers, req.url))).id;
     } catch (err) {
-      // An outage is not the caller's fault: 503 (with Retry-After) so it retries instead of logging out.
-      if (isUnavailable(err)) {
-        rejectUpgrade(socket, 503, 'Service Unavailable', JSON.stringify({ error: err.message }));
-        return;
-      }
-      const message = isChatError(err) && err.code === 'unauthorized' ? err.message : 'Unauthorized';
-      ctx.log.info({ url: redactUrl(req.url), reason: message }, 'auth failure');
-      rejectUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: message }));
+      const refusal = hubUpgradeRefusal(err);
+      if (refusal.status === 401) ctx.log.info({ url: redactUrl(req.url), reason: refusal.message }, 'auth failure');
+      rejectUpgrade(socket, refusal.status, refusal.text, JSON.stringify({ error: refusal.message }));
       return;
     }
     const ws = await ctx.ws.upgrade(req, socket, head);
@@ -39,13 +34,10 @@ export function handleHubUpgrade(ctx: DialectContext) {
     // Frames of one socket run one after another, so its messages keep the order they were sent in.
     const frames = new FrameQueue(MAX_PENDING_FRAMES);
     const onError = (err: unknown): void => {
-      if (isChatError(err)) {
-        if (err.code === 'forbidden') ctx.log.info({ userId, reason: err.message }, 'access denied');
-        session.sendError(err.message);
-      } else {
-        ctx.log.error({ err: { type: (err as Error).name, message: (err as Error).message } }, 'hub frame failed');
-        session.sendError('Internal server error');
-      }
+      const failure = hubFrameError(err);
+      if (failure.log === 'access denied') ctx.log.info({ userId, reason: failure.message }, 'access denied');
+      else if (failure.log === 'internal') ctx.log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message } }, 'hub frame failed');
+      session.sendError(failure.message);
     };
 
     ws.on('message', (raw: RawData, isBinary: boolean) => {

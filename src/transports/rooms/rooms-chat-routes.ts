@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId, parseOptionalPage } from '../../core/paging.js';
-import { notFound } from '../../domain/errors.js';
+import { ChatError } from '../../domain/errors.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
 import { roomViews } from './rooms-room-view.js';
 import { idParams, pageQuery, tags, userIdParams } from './rooms-schemas.js';
@@ -26,7 +26,7 @@ export function registerRoomsChatRoutes(app: FastifyInstance, core: ChatCore, au
       const me = actor(request);
       const chatId = parseId((request.params as { id: string }).id, 'id');
       const summary = await core.getChatSummary(me.id, chatId);
-      if (summary.chat.type !== 'private') throw notFound('Chat not found');
+      if (summary.chat.type !== 'private') throw new ChatError('chat_not_found');
       const [view] = await roomViews(core, me.id, [summary]);
       return view;
     },

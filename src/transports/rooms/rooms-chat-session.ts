@@ -1,8 +1,8 @@
 import type { RawData, WebSocket } from 'ws';
 import type { ChatCore } from '../../core/chat-core.js';
+import { parseClientMsgId } from '../../core/client-msg-id.js';
 import { parseId, type Page } from '../../core/paging.js';
 import type { DomainEvent, MessageCreated, TypingChanged } from '../../domain/events.js';
-import { badRequest, isChatError } from '../../domain/errors.js';
 import { displayName } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import { encodeOnce } from '../../realtime/encode-once.js';
@@ -11,7 +11,8 @@ import { FrameQueue } from '../shared/frame-queue.js';
 import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
 import type { NameBook } from './name-book.js';
-import { CLOSE_DELETED, CLOSE_REMOVED, errorFrame, MAX_QUEUED_FRAMES, parseClientFrame, unknownType } from './rooms-frames.js';
+import { errorFrame, historyClose } from './rooms-errors.js';
+import { CLOSE_DELETED, CLOSE_REMOVED, MAX_QUEUED_FRAMES, parseClientFrame, unknownType } from './rooms-frames.js';
 import { historyItem, wireMessage, wireTime, wireUserId, type WireMessage } from './rooms-wire.js';
 
 /** Events that arrive while the history is being read; past this the client is too far behind. */
@@ -84,9 +85,9 @@ export class RoomsChatSession implements Session {
         if (this.deliver(event) && event.type === 'message.created') core.noteDelivered(this.userId, event.message);
       }
     } catch (err) {
-      const code = isChatError(err) ? 4000 + err.status : 1011;
-      if (!isChatError(err)) this.deps.log.error({ err: (err as Error).message }, 'rooms history failed');
-      this.close(code, isChatError(err) ? err.message : 'internal error');
+      const close = historyClose(err);
+      if (close.unexpected) this.deps.log.error({ err: (err as Error)?.message }, 'rooms history failed');
+      this.close(close.code, close.reason);
     }
   }
 
@@ -160,8 +161,7 @@ export class RoomsChatSession implements Session {
         // `author` is ignored: the sender is the authenticated user (SPEC "Authority").
         // `client_msg_id` makes a resend idempotent: a retry stores nothing and is answered by
         // the original `message` frame, to this socket only (nobody else sees it twice).
-        const clientMsgId = frame['client_msg_id'];
-        if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') throw badRequest('client_msg_id must be a string');
+        const clientMsgId = parseClientMsgId(frame['client_msg_id'], 'client_msg_id');
         const { replay } = await core.sendMessage(this.userId, { chatId: this.chatId, text: frame['text'], clientMsgId });
         if (replay) this.handle(replay);
         return;

@@ -1,6 +1,5 @@
 import type { RawData } from 'ws';
-import { badRequest, isChatError } from '../../domain/errors.js';
-import type { Logger } from '../../ports/logger.js';
+import { badRequest } from '../../domain/errors.js';
 import { rawToBuffer } from '../shared/raw-data.js';
 
 /** Close codes a `rooms` socket may get after it was accepted (before that: an HTTP status). */
@@ -21,13 +20,6 @@ export function parseClientFrame(data: RawData, isBinary: boolean): Record<strin
   }
   if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) throw badRequest('A frame must be a JSON object');
   return frame as Record<string, unknown>;
-}
-
-/** The seed's realtime error: `{"type":"error","error":"<message>"}`. Internal failures are logged, not shown. */
-export function errorFrame(err: unknown, log: Logger): string {
-  if (isChatError(err) && err.code !== 'internal') return JSON.stringify({ type: 'error', error: err.message });
-  log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message } }, 'rooms frame failed');
-  return JSON.stringify({ type: 'error', error: 'Internal error' });
 }
 
 export function unknownType(type: unknown): Error {

@@ -7,7 +7,7 @@ import { encodeOnce } from '../../realtime/encode-once.js';
 import type { Session } from '../../realtime/session.js';
 import { PreparedFrame } from '../shared/prepared-frame.js';
 import { sendBounded } from '../shared/ws-gateway.js';
-import { errorFrame } from './rooms-frames.js';
+import { errorFrame } from './rooms-errors.js';
 import { wireMessage } from './rooms-wire.js';
 
 /**

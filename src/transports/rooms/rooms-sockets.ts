@@ -1,8 +1,8 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { parseId, parsePage, type Page } from '../../core/paging.js';
-import { isChatError, isUnavailable, notFound } from '../../domain/errors.js';
+import { notFound } from '../../domain/errors.js';
 import type { ChatType } from '../../domain/chat.js';
 import type { User } from '../../domain/user.js';
 import type { Session } from '../../realtime/session.js';
@@ -11,6 +11,7 @@ import { redactUrl, tokenFromRequest } from '../shared/bearer-token.js';
 import { rejectUpgrade } from '../shared/upgrade-router.js';
 import type { NameBook } from './name-book.js';
 import { RoomsChatSession } from './rooms-chat-session.js';
+import { upgradeRefusal } from './rooms-errors.js';
 import { RoomsMainSession } from './rooms-main-session.js';
 
 const DEFAULT_HISTORY = 100;
@@ -24,12 +25,10 @@ export function registerRoomsSockets(ctx: DialectContext, names: NameBook): void
   const { core, registry, upgrades, ws: gateway, log } = ctx;
 
   const refuse = (req: IncomingMessage, socket: Duplex, err: unknown): void => {
-    const status = isChatError(err) ? err.status : 500;
-    const message = isChatError(err) ? err.message : 'Internal server error';
-    if (status === 401) log.info({ path: redactUrl(req.url) }, 'auth failure');
-    else if (status === 403) log.info({ path: redactUrl(req.url) }, 'access denied');
-    else if (status >= 500 && !isUnavailable(err)) log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
-    rejectUpgrade(socket, status, STATUS_CODES[status] ?? 'Error', JSON.stringify({ error: message }));
+    const refusal = upgradeRefusal(err);
+    if (refusal.log === 'failed') log.error({ err: (err as Error)?.message, path: redactUrl(req.url) }, 'rooms upgrade failed');
+    else if (refusal.log) log.info({ path: redactUrl(req.url) }, refusal.log);
+    rejectUpgrade(socket, refusal.status, refusal.text, refusal.body);
   };
 
   /** Upgrades and registers the session; it leaves the registry when the socket closes. */

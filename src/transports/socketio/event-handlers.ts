@@ -1,5 +1,6 @@
 import type { ChatCore } from '../../core/chat-core.js';
-import { parseCursor, parseId, parsePage } from '../../core/paging.js';
+import { parseClientMsgId } from '../../core/client-msg-id.js';
+import { parseChangesRequest, parseId, parsePage } from '../../core/paging.js';
 import { badRequest } from '../../domain/errors.js';
 import type { Message } from '../../domain/message.js';
 import type { User } from '../../domain/user.js';
@@ -37,8 +38,7 @@ async function encodeMessages(core: ChatCore, messages: readonly Message[]): Pro
 const sendMessage: Handler = async ({ core, user }, payload) => {
   const body = fields(payload);
   const chatId = parseId(body['chatId'], 'chatId');
-  const clientMsgId = body['clientMsgId'];
-  if (clientMsgId !== undefined && clientMsgId !== null && typeof clientMsgId !== 'string') throw badRequest('clientMsgId must be a string');
+  const clientMsgId = parseClientMsgId(body['clientMsgId'], 'clientMsgId');
   // A retry (same clientMsgId) acks the original message; no second `new_message` goes out.
   const { message } = await core.sendMessage(user.id, { chatId, text: body['text'], clientMsgId });
   // The current profile (cached by the core), as `new_message` carries it, not the one of connect time.
@@ -117,8 +117,8 @@ const deleteMessage: Handler = async ({ core, user }, payload) => {
 const getChatChanges: Handler = async ({ core, user }, payload) => {
   const body = fields(payload);
   const chatId = parseId(body['chatId'], 'chatId');
-  const { limit } = parsePage(body['limit'], undefined, { limit: DEFAULT_PAGE, max: core.settings.maxPageSize });
-  const page = await core.changesAfter(user.id, chatId, parseCursor(body['after']), limit);
+  const { after, limit } = parseChangesRequest(body['after'], body['limit'], DEFAULT_PAGE);
+  const page = await core.changesAfter(user.id, chatId, after, limit);
   return { success: true, changes: await encodeMessages(core, page.changes), cursor: page.cursor };
 };
 

@@ -1,9 +1,9 @@
 import { Server, type Socket } from 'socket.io';
-import { isChatError, isUnavailable, RETRY_AFTER_S } from '../../domain/errors.js';
+import { describeError } from '../../domain/errors.js';
 import type { User } from '../../domain/user.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Dialect, DialectContext } from '../dialect.js';
-import { toErrorAck } from './ack-error.js';
+import { connectRefusal, toErrorAck } from './socketio-errors.js';
 import { eventHandlers, type EventContext } from './event-handlers.js';
 import { handshakeToken } from './handshake-token.js';
 import { emitPrepared, preparePacket } from './prepared-packet.js';
@@ -48,16 +48,9 @@ export function socketioDialect(): Dialect {
             next();
           },
           (err: unknown) => {
-            if (isUnavailable(err)) {
-              // Not the token's fault: say so, so the client retries instead of asking for a new login.
-              const refusal = new Error(err.message) as Error & { data?: unknown };
-              refusal.data = { code: 'unavailable', retryAfterS: RETRY_AFTER_S };
-              next(refusal);
-              return;
-            }
-            ctx.log.info({ reason: isChatError(err) ? err.message : 'error', address: socket.handshake.address }, 'auth failure');
-            const refusal = new Error('Unauthorized') as Error & { data?: unknown };
-            refusal.data = { code: 'unauthorized' };
+            const refusal = connectRefusal(err);
+            // An outage is not the token's fault (and was logged where it was detected).
+            if (refusal.data.code === 'unauthorized') ctx.log.info({ reason: describeError(err).message, address: socket.handshake.address }, 'auth failure');
             next(refusal);
           },
         );

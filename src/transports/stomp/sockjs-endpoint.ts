@@ -79,7 +79,7 @@ function sockjsWire(sock: sockjs.Connection, maxBufferedBytes: number, slow: () 
         closeSlowSockJs(sock);
         return false;
       }
-      return verdict === 'send' && sock.write(data) !== false;
+      return verdict === 'send' && sock.write(typeof data === 'string' ? data : data.text) !== false;
     },
     // Polling transports flush on the next poll: give the last frames time to leave.
     close: (code, reason) => setTimeout(() => sock.close(code as unknown as string, reason), SOCKJS_CLOSE_DELAY_MS).unref(),

@@ -1,4 +1,5 @@
 import type { ChatCore } from '../../core/chat-core.js';
+import { parseClientMsgId } from '../../core/client-msg-id.js';
 import { parseId, parsePage } from '../../core/paging.js';
 import type { MessageCreated } from '../../domain/events.js';
 import type { EncodedBody } from './stomp-events.js';
@@ -36,10 +37,7 @@ export async function runAppDestination(
     case 'sendMessage': {
       const input = asObject(body, 'sendMessage');
       const replyRaw = input['replyToMessageId'];
-      const clientMessageId = input['clientMessageId'];
-      if (clientMessageId !== undefined && clientMessageId !== null && typeof clientMessageId !== 'string') {
-        throw new StompProtocolError('Invalid clientMessageId', 'clientMessageId must be a string');
-      }
+      const clientMessageId = parseClientMsgId(input['clientMessageId'], 'clientMessageId');
       const { replay } = await core.sendMessage(userId, {
         chatId,
         text: input['content'],

@@ -74,7 +74,7 @@ export class StompConnection implements Session, StompEventTarget {
     private readonly handshakeToken: string | null,
   ) {
     this.id = deps.registry.newSessionId();
-    this.subscriptions = new StompSubscriptions(this.id, wire);
+    this.subscriptions = new StompSubscriptions(wire);
     this.parser = new StompFrameParser(deps.options.maxFrameBytes);
     this.frameDeadline = new StompFrameDeadline(deps.options.incompleteFrameMs, (ms) => this.fail(new StompProtocolError('Incomplete frame', `A frame was not terminated by NUL within ${ms} ms`)));
     this.connectTimer = setTimeout(() => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ChatCore } from '../../core/chat-core.js';
-import { parseCursor, parseId, parsePage } from '../../core/paging.js';
+import { parseChangesRequest, parseId } from '../../core/paging.js';
 import { badRequest } from '../../domain/errors.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
 import { renderMessage } from './stomp-render.js';
@@ -65,8 +65,8 @@ export function registerStompEditRoutes(app: FastifyInstance, core: ChatCore, au
     async (request) => {
       const chatId = parseId((request.params as { chatId: string }).chatId, 'chatId');
       const q = request.query as { after?: string; limit?: string };
-      const { limit } = parsePage(q.limit, undefined, { limit: 100, max: core.settings.maxPageSize });
-      const page = await core.changesAfter(actor(request).id, chatId, parseCursor(q.after), limit);
+      const { after, limit } = parseChangesRequest(q.after, q.limit);
+      const page = await core.changesAfter(actor(request).id, chatId, after, limit);
       return { chatId, changes: page.changes.map(renderMessage), cursor: page.cursor };
     },
   );

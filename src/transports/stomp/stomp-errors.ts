@@ -1,4 +1,4 @@
-import { isChatError, isUnavailable, RETRY_AFTER_S } from '../../domain/errors.js';
+import { isChatError, isUnavailable, refusesNamedChat, RETRY_AFTER_S } from '../../domain/errors.js';
 import { StompProtocolError, type StompVersion } from './stomp-frame.js';
 import { encodeFrame } from './stomp-frame-encoder.js';
 
@@ -9,9 +9,7 @@ export const CLOSE_HEARTBEAT_TIMEOUT = 4000;
 export const accessDenied = (): StompProtocolError => new StompProtocolError('Access denied', 'You are not a member of this chat');
 
 /** A refusal of the chat a destination names (bad id, unknown, not a member), as opposed to an outage. */
-export function refusesDestination(err: unknown): boolean {
-  return isChatError(err) && (err.code === 'forbidden' || err.code === 'not_found' || err.code === 'bad_request');
-}
+export const refusesDestination = refusesNamedChat;
 
 export interface StompErrorFrame {
   readonly frame: string;
@@ -34,7 +32,7 @@ export function errorFrame(err: unknown, receipt: string | undefined, version: S
     message = err.message;
     details = err.details || err.message;
   } else if (isChatError(err)) {
-    message = err.code === 'forbidden' ? 'Access denied' : err.message;
+    message = err.code === 'forbidden' ? 'Access denied' : err.reason === 'client_msg_id_invalid' ? 'Invalid clientMessageId' : err.message;
     details = err.message;
   } else {
     unexpected = true;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ChatCore } from '../../core/chat-core.js';
 import { parseId, parsePage, parseUserId } from '../../core/paging.js';
 import { SEARCH_SYNTAX } from '../../core/queries/search-queries.js';
-import { badRequest, isChatError, notFound } from '../../domain/errors.js';
+import { badRequest, notFound } from '../../domain/errors.js';
 import { actor, type Authenticate } from '../http/authenticate.js';
 import { renderChat, renderMessage, renderSentMessage } from './stomp-render.js';
 
@@ -10,7 +10,6 @@ const tags = ['stomp'];
 const chatParams = { type: 'object', properties: { chatId: { type: 'string' } }, required: ['chatId'] } as const;
 const userParams = { type: 'object', properties: { userId: { type: 'string' } }, required: ['userId'] } as const;
 const idValue = { anyOf: [{ type: 'string' }, { type: 'integer' }] } as const;
-const MISSED_LIMIT = 200;
 
 type Req = FastifyRequest;
 const param = (request: Req, name: string): unknown => (request.params as Record<string, unknown>)[name];
@@ -64,9 +63,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
       const ids = Array.isArray(input['participantIds']) ? input['participantIds'].map((id) => parseUserId(id, 'participantIds item')) : [];
       let chatId: number;
       if (input['type'] === 'private') {
-        const others = [...new Set(ids)].filter((id) => id !== me.id);
-        if (others.length !== 1) throw badRequest('A private chat needs exactly one other participant');
-        chatId = (await core.openPrivateChat(me.id, others[0]!)).chat.id;
+        chatId = (await core.openPrivateChatAmong(me.id, ids)).chat.id;
       } else {
         chatId = (await core.createGroup(me.id, { name: input['name'], description: input['description'], memberIds: ids })).id;
       }
@@ -152,17 +149,17 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
   app.post('/api/chats/:chatId/avatar', { onRequest: authenticate, schema: { tags, summary: 'Upload the chat avatar (multipart; the first file part)', params: chatParams } }, async (request) => {
     const chatId = parseId(param(request, 'chatId'), 'chatId');
     if (!request.isMultipart()) throw badRequest('Expected a multipart/form-data body with an image file');
-    let bytes: Buffer;
+    let bytes: Buffer | null;
     try {
       const file = await request.file();
-      if (!file) throw badRequest('No file in the multipart body');
-      bytes = await file.toBuffer();
+      bytes = file ? await file.toBuffer() : null;
     } catch (err) {
       // A truncated or malformed form is the client's mistake (the file-size 413 keeps its status).
       const status = (err as { statusCode?: unknown }).statusCode;
-      if (isChatError(err) || (typeof status === 'number' && status >= 400 && status < 500)) throw err;
+      if (typeof status === 'number' && status >= 400 && status < 500) throw err;
       throw badRequest('Malformed multipart body');
     }
+    if (!bytes) throw badRequest('No file in the multipart body');
     const chat = await core.updateChat(actor(request).id, chatId, { avatar: bytes });
     return { avatarUrl: chat.avatarUrl };
   });
@@ -178,7 +175,7 @@ export function registerStompRestRoutes(app: FastifyInstance, core: ChatCore, au
     async (request) => {
       const chatId = parseId(param(request, 'chatId'), 'chatId');
       const since = parseSince(query(request)['since']);
-      return (await core.messagesSince(actor(request).id, chatId, since, MISSED_LIMIT)).map(renderMessage);
+      return (await core.messagesSince(actor(request).id, chatId, since, core.settings.maxPageSize)).map(renderMessage);
     },
   );
 

@@ -1,6 +1,7 @@
 import type { EncodedBody } from './stomp-events.js';
 import { StompProtocolError, type StompFrame, type StompVersion } from './stomp-frame.js';
 import { escapeHeader } from './stomp-frame-encoder.js';
+import { batchFrame, messageFrame } from './stomp-shared-frames.js';
 import type { StompWire } from './stomp-wire.js';
 
 export type SubscriptionKind = 'chat' | 'notifications' | 'history' | 'errors';
@@ -32,17 +33,12 @@ const TOPIC_CHAT = /^\/topic\/chat\/([^/]+)$/;
 
 /**
  * One connection's subscriptions and the MESSAGE frames written to them. The frame head
- * (destination, subscription id) is escaped once at SUBSCRIBE, so a fan-out only appends the
- * message id and the body encoded once for every recipient.
+ * (destination, subscription id) is escaped once at SUBSCRIBE; the frames themselves are built
+ * once per body and head and shared across connections (`stomp-shared-frames.ts`).
  */
 export class StompSubscriptions {
   private readonly byId = new Map<string, Subscription>();
-  private counter = 0;
-
-  constructor(
-    private readonly sessionId: string,
-    private readonly wire: StompWire,
-  ) {}
+  constructor(private readonly wire: StompWire) {}
 
   /** Reads a SUBSCRIBE's headers; throws the protocol error a bad one gets. */
   request(frame: StompFrame, version: StompVersion): SubscribeRequest {
@@ -84,17 +80,10 @@ export class StompSubscriptions {
     return wrote;
   }
 
-  /**
-   * Several bodies for one chat go out back to back in one wire message, as STOMP's framing
-   * allows (every frame ends in NUL; clients parse a stream), instead of one WebSocket message each.
-   */
+  /** Several bodies for one chat in one wire message per subscription, instead of one WebSocket message each. */
   batchToChat(chatId: number, bodies: readonly EncodedBody[]): void {
-    let frames = '';
-    for (const sub of this.byId.values()) {
-      if (sub.kind !== 'chat' || sub.chatId !== chatId) continue;
-      for (const body of bodies) frames += this.messageFrame(sub, body);
-    }
-    if (frames !== '') this.wire.send(frames, false);
+    if (bodies.length === 0) return;
+    for (const sub of this.byId.values()) if (sub.kind === 'chat' && sub.chatId === chatId) this.wire.send(batchFrame(sub.head, bodies), false);
   }
 
   toQueue(kind: SubscriptionKind, body: EncodedBody): void {
@@ -117,11 +106,7 @@ export class StompSubscriptions {
     for (const [id, sub] of this.byId) if (sub.kind === 'chat' && sub.chatId === chatId) this.byId.delete(id);
   }
 
-  private messageFrame(sub: Subscription, body: EncodedBody): string {
-    return `MESSAGE\n${sub.head}message-id:${this.sessionId}-${++this.counter}\ncontent-length:${body.length}\n\n${body.json}\u0000`;
-  }
-
   private write(sub: Subscription, body: EncodedBody, ephemeral: boolean): boolean {
-    return this.wire.send(this.messageFrame(sub, body), ephemeral);
+    return this.wire.send(messageFrame(sub.head, body), ephemeral);
   }
 }

@@ -86,6 +86,33 @@ describe.each(backends)('stomp over WebSocket on %s', (backend) => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('one message keeps one message-id on every connection; each subscription sees its own id and destination', async () => {
+    // Frames are built once per body and subscription head and shared across connections.
+    const a = await connect(alice);
+    const b1 = await connect(bob);
+    const b2 = await connect(bob, { sockjs: true, transport: 'xhr-streaming' });
+    await a.subscribe(`/topic/chat/${chatId}`);
+    await b1.subscribe(`/topic/chat/${chatId}`);
+    await b2.subscribe('/user/queue/notifications');
+    await b2.subscribe(`/topic/chat/${chatId}`);
+    for (const text of ['shared-1', 'shared-2']) a.send(`/app/chat/${chatId}/sendMessage`, { content: text, type: 'TEXT' });
+    const frames = async (c: StompTestClient) => {
+      await waitFor(() => c.messages.filter((m) => m.body.type === 'MESSAGE' && String(m.body.payload.content).startsWith('shared-')).length === 2);
+      return c.messages.filter((m) => m.body.type === 'MESSAGE' && String(m.body.payload.content).startsWith('shared-'));
+    };
+    const [onA, onB1, onB2] = await Promise.all([frames(a), frames(b1), frames(b2)]);
+    const ids = (list: typeof onA) => list.map((m) => m.headers['message-id']);
+    expect(new Set(ids(onA)).size).toBe(2);
+    expect(ids(onB1)).toEqual(ids(onA));
+    expect(ids(onB2)).toEqual(ids(onA));
+    for (const [client, list] of [[a, onA], [b1, onB1], [b2, onB2]] as const) {
+      const own = client.messages.find((m) => m.destination === `/topic/chat/${chatId}`)!;
+      for (const m of list) expect(m.headers).toMatchObject({ destination: `/topic/chat/${chatId}`, subscription: own.headers.subscription });
+    }
+    expect(onB2[0]!.headers.subscription).not.toBe(onB1[0]!.headers.subscription);
+    await Promise.all([a.close(), b1.close(), b2.close()]);
+  });
+
   it('shows TYPING to the other member and loads history with beforeMessageId', async () => {
     const a = await connect(alice);
     const b = await connect(bob);
