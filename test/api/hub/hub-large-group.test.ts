@@ -26,7 +26,7 @@ describe.each(backends)('hub typing and presence in large groups on %s', (backen
   beforeAll(async () => {
     t = await startServer(backend, {
       env: { LARGE_GROUP_SIZE: '3' },
-      coreOverrides: { typingTtlMs: 1500, largeGroupTypingMs: 600, largeGroupTypistsPerSecond: 1, largeGroupPresenceSettleMs: 500 },
+      coreOverrides: { typingTtlMs: 1500, largeGroupTypingMs: 600, largeGroupTypistsPerSecond: 1, largeGroupPresenceSettleMs: 1500 },
     });
   });
   afterAll(async () => {
@@ -54,14 +54,17 @@ describe.each(backends)('hub typing and presence in large groups on %s', (backen
     const [a, b, c, d] = await Promise.all([registerUser(t), registerUser(t), registerUser(t), registerUser(t)]);
     const chatId = await group(a, [b, c, d]);
     const [b1, c1, d1] = await Promise.all([connect(b), connect(c), connect(d)]);
+    // Two new typists at once, one allowed per second: whichever the server took first is shown.
     c1.send(typing(chatId, true));
-    expect((await b1.next(typingOf(c))).data.is_typing).toBe(true);
     d1.send(typing(chatId, true));
-    await b1.none(typingOf(d), 300);
-    d1.send(typing(chatId, false));
-    await b1.none(typingOf(d), 300);
+    const first = await b1.next((f) => typingOf(c)(f) || typingOf(d)(f));
+    expect(first.data.is_typing).toBe(true);
+    const [shown, refused, refusedSocket] = first.data.user_id === c.id ? [c, d, d1] : [d, c, c1];
+    await b1.none(typingOf(refused), 300);
+    refusedSocket.send(typing(chatId, false));
+    await b1.none(typingOf(refused), 300);
     // The expiry of an announced true still comes.
-    expect((await b1.next(typingOf(c), 3000)).data.is_typing).toBe(false);
+    expect((await b1.next(typingOf(shown), 3000)).data.is_typing).toBe(false);
   });
 
   it('a small group is not throttled', async () => {
@@ -80,16 +83,16 @@ describe.each(backends)('hub typing and presence in large groups on %s', (backen
     const b1 = await connect(b);
     const started = Date.now();
     const a1 = await connect(a);
-    expect((await b1.next(presenceOf(a), 3000)).data).toMatchObject({ online: true });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect((await b1.next(presenceOf(a), 5000)).data).toMatchObject({ online: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1450);
     // Drop and come back within the settle time: nobody hears of it.
     a1.close();
     await a1.closed();
     const a2 = await connect(a);
-    await b1.none(presenceOf(a), 900);
+    await b1.none(presenceOf(a), 2000);
     expect((await t.server.core.presenceOf(a.id)).online).toBe(true);
     a2.close();
-    expect((await b1.next(presenceOf(a), 3000)).data).toMatchObject({ online: false, last_seen: expect.any(Number) });
+    expect((await b1.next(presenceOf(a), 5000)).data).toMatchObject({ online: false, last_seen: expect.any(Number) });
   });
 
   it('a member of small groups only: presence at once', async () => {
@@ -99,6 +102,7 @@ describe.each(backends)('hub typing and presence in large groups on %s', (backen
     const started = Date.now();
     await connect(a);
     await b1.next(presenceOf(a), 3000);
-    expect(Date.now() - started).toBeLessThan(450);
+    // Well below the 1.5 s settle time (a loaded machine may take a few hundred ms).
+    expect(Date.now() - started).toBeLessThan(1200);
   });
 });
