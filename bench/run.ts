@@ -10,6 +10,9 @@
  *   npm run bench -- --quick                       small numbers, a smoke run
  *   npm run bench -- --scenario search             search over 1 000 000 stored messages (--quick: 50 000)
  *   DATABASE_URL=postgres://… npm run bench        PostgreSQL instead of a temp SQLite (REDIS_URL too)
+ *   npm run bench -- --scenario big-group          one 10 000-member group, 200 online, 50 msg/s (issue 15)
+ *   npm run bench -- --scenario storm              5000 clients dropped at once, back within 5 s, catching up by seq
+ *   npm run bench -- --instances 3                 the standard workload over 3 processes on PostgreSQL + Redis
  *
  * Other flags: --rate N, --duration S, --users N, --idle-connections N,
  * --references raw,naive,group-commit (which to run; all by default), --no-reference (none),
@@ -24,6 +27,10 @@ import { compare, findMaxTable, idleTable, loadTable, notes, REFERENCE_LABELS, t
 import { runFindMax, runFixed, runIdle, type BenchConfig, type ScenarioResult } from './scenarios.js';
 import { machineBusyCores } from './proc-stats.js';
 import { runSearchBench } from './search-scenario.js';
+import { runBigGroup } from './big-group-scenario.js';
+import { runStorm } from './storm-scenario.js';
+import { runInstances, singleRedis } from './instances-scenario.js';
+import { bigGroupTable, instancesTable, stormTable } from './scale-report.js';
 import { isReference, REFERENCE_SERVERS, serverEntry, stopAllStarted, type ReferenceName } from './server-process.js';
 
 const LOAD_SCENARIOS: Record<string, string> = {
@@ -40,6 +47,8 @@ const LOAD_SCENARIOS: Record<string, string> = {
 const ALL_REFERENCES = Object.keys(REFERENCE_SERVERS) as ReferenceName[];
 const BY_LABEL = new Map(ALL_REFERENCES.map((name) => [REFERENCE_LABELS[name], name]));
 const IDLE_SCENARIOS: Record<string, string> = { idle: 'hub', 'idle-socketio': 'socketio' };
+/** Issue 15's scenarios: their own provisioning, clients and tables (not in the default set). */
+const SCALE_SCENARIOS = new Set(['big-group', 'storm']);
 /** `hub` is the same run as `fixed`; the default set runs it once, as `fixed`. */
 const DEFAULT_SET = ['fixed', 'channels', 'rooms', 'stomp', 'socketio', 'idle', 'idle-socketio'];
 
@@ -56,20 +65,23 @@ interface Args {
   profileDir: string | null;
   waitQuietS: number;
   busyRetries: number;
+  /** `--instances N`: the standard workload over N server processes (PostgreSQL + a bus). */
+  instances: number;
+  redisCluster: boolean;
 }
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
-    `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS), 'search'].join('|')}>]… [--find-max] [--quick]\n` +
+    `usage: npm run bench -- [--scenario <${[...Object.keys(LOAD_SCENARIOS), ...Object.keys(IDLE_SCENARIOS), 'search', ...SCALE_SCENARIOS].join('|')}>]… [--find-max] [--quick]\n` +
       '       [--rate N] [--duration S] [--users N] [--idle-connections N] [--references raw,naive,group-commit] [--no-reference]\n' +
-      '       [--profile DIR] [--wait-quiet S] [--busy-retries N]\n',
+      '       [--profile DIR] [--wait-quiet S] [--busy-retries N] [--instances N [--redis-cluster]]\n',
   );
   process.exit(message ? 2 : 0);
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { scenarios: [], findMax: false, quick: false, references: [...ALL_REFERENCES], profileDir: null, waitQuietS: 0, busyRetries: 0 };
+  const args: Args = { scenarios: [], findMax: false, quick: false, references: [...ALL_REFERENCES], profileDir: null, waitQuietS: 0, busyRetries: 0, instances: 0, redisCluster: false };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!v || !Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
@@ -82,7 +94,7 @@ function parseArgs(argv: readonly string[]): Args {
     switch (flag) {
       case '--scenario': {
         const name = value();
-        if (!name || !(name in LOAD_SCENARIOS || name in IDLE_SCENARIOS || name === 'search')) usage(`unknown scenario '${name}'`);
+        if (!name || !(name in LOAD_SCENARIOS || name in IDLE_SCENARIOS || name === 'search' || SCALE_SCENARIOS.has(name))) usage(`unknown scenario '${name}'`);
         args.scenarios.push(name);
         break;
       }
@@ -116,6 +128,13 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--busy-retries':
         args.busyRetries = Math.round(num(flag, value()));
+        break;
+      case '--instances':
+        args.instances = Math.round(num(flag, value()));
+        if (args.instances < 2) usage('--instances needs at least 2');
+        break;
+      case '--redis-cluster':
+        args.redisCluster = true;
         break;
       case '--wait-quiet':
         args.waitQuietS = num(flag, value());
@@ -158,6 +177,10 @@ function configFrom(args: Args): BenchConfig {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = configFrom(args);
+  if (args.instances > 0) {
+    await runInstancesCommand(args, config);
+    return;
+  }
   const chosen = args.scenarios.length ? [...new Set(args.scenarios)] : args.findMax ? ['fixed'] : DEFAULT_SET;
   const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
   const storage = process.env['DATABASE_URL'] ? 'postgresql' : 'sqlite (temp DATA_DIR)';
@@ -199,6 +222,11 @@ async function main(): Promise<void> {
   let searchOk = true;
   for (const name of chosen) {
     await quiet();
+    if (SCALE_SCENARIOS.has(name)) {
+      const ok = await runScaleScenario(name, args, config, log);
+      searchOk = ok && searchOk;
+      continue;
+    }
     if (name === 'search') {
       // Its own corpus and table (bench/search-scenario.ts); not in the default set.
       const ran = await runSearchBench({ quick: args.quick, log }).catch((err: unknown) => {
@@ -233,6 +261,40 @@ async function main(): Promise<void> {
   process.stdout.write('\n');
   for (const r of all) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
   process.exitCode = all.every((r) => r.ok) && searchOk ? 0 : 1;
+}
+
+/**
+ * big-group / storm: their own table and JSON line. big-group runs the standard `fixed` hub
+ * workload first (no references), so the CPU per delivery is printed beside the standard one's.
+ */
+async function runScaleScenario(name: string, args: Args, config: BenchConfig, log: (line: string) => void): Promise<boolean> {
+  if (name === 'storm') {
+    log('storm …');
+    const r = await runStorm({ quick: args.quick, log, profileDir: args.profileDir, ...(args.users ? { clients: args.users } : {}) });
+    process.stdout.write(`\n${stormTable(r)}\n\n${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
+    return r.ok;
+  }
+  log('big-group: the standard workload first, for its CPU per delivery …');
+  const standard = await runFixed('fixed', 'hub', { ...config, profileDir: null });
+  log('big-group …');
+  const r = await runBigGroup({ quick: args.quick, log, profileDir: args.profileDir });
+  process.stdout.write(`\n${bigGroupTable(r, standard, config.groupSize)}\n\n${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
+  return r.ok && standard.ok;
+}
+
+async function runInstancesCommand(args: Args, config: BenchConfig): Promise<void> {
+  const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+  if (args.redisCluster) {
+    // Hook for the Redis Cluster bus: a BusDeployment that starts the cluster (test/support/redis-cluster.ts)
+    // and hands the servers REDIS_CLUSTER_NODES; runInstances needs nothing else.
+    log('--redis-cluster: no cluster deployment in this build yet (bench/instances-scenario.ts, BusDeployment)');
+    process.exitCode = 2;
+    return;
+  }
+  log(`instances ${args.instances} · ${config.users} users in groups of ${config.groupSize} · ${config.rate} msg/s × ${config.durationMs / 1000} s · PostgreSQL + Redis`);
+  const r = await runInstances(config, { instances: args.instances, bus: () => singleRedis(), log });
+  process.stdout.write(`\n${instancesTable(r)}\n\n${JSON.stringify({ at: new Date().toISOString(), ...r })}\n`);
+  process.exitCode = r.ok ? 0 : 1;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -151,6 +151,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       rateLimitWindowMs: config.rateLimitWindowS * 1000,
       maxUploadBytes: config.maxUploadBytes,
       maxPageChats: config.maxPageChats,
+      largeGroupSize: config.largeGroupSize,
       rateLimitConnections: config.rateLimitConnections,
       ...options.coreOverrides,
     },

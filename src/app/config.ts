@@ -28,6 +28,8 @@ export interface Config {
   readonly wsPingIntervalMs: number;
   /** Longest page of chats a list answers (larger or missing limits are capped, not refused). */
   readonly maxPageChats: number;
+  /** Groups above this many members get throttled typing/presence and coalesced STOMP receipts. */
+  readonly largeGroupSize: number;
   /** Connections one user may open per RATE_LIMIT_WINDOW_S, all dialects together; 0 = off. */
   readonly rateLimitConnections: number;
   /** A connection must finish its handshake/authentication this long after it opened. */
@@ -159,6 +161,7 @@ export function loadConfig(env: Env): Config {
     maxBufferedBytes: int(env, 'MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 15_000, 100, 600_000),
     maxPageChats: int(env, 'MAX_PAGE_CHATS', 200, 1, 100_000),
+    largeGroupSize: int(env, 'LARGE_GROUP_SIZE', 500, 2, 10_000_000),
     rateLimitConnections: int(env, 'RATE_LIMIT_CONNECTIONS', 60, 0, 1_000_000),
     handshakeTimeoutMs: int(env, 'HANDSHAKE_TIMEOUT_MS', 10_000, 100, 600_000),
     httpHeadersTimeoutMs,

@@ -14,6 +14,7 @@ import * as presence from './actions/presence.js';
 import type { CoreContext } from './core-context.js';
 import * as chatQueries from './queries/chat-queries.js';
 import * as historyQueries from './queries/history-queries.js';
+import { isLargeGroup } from './large-group.js';
 import * as presenceQueries from './queries/presence-queries.js';
 import * as searchQueries from './queries/search-queries.js';
 
@@ -90,9 +91,10 @@ export class ChatCore {
     return chatQueries.listMembers(this.ctx, actorId, chatId);
   }
   /** Authorizes without loading more than the membership (for subscribe/connect checks). */
-  async checkAccess(actorId: string, chatId: number): Promise<{ type: ChatType; role: string }> {
+  /** `large`: more members than `largeGroupSize` (typing, presence and `stomp` receipts thinned out there). */
+  async checkAccess(actorId: string, chatId: number): Promise<{ type: ChatType; role: string; large: boolean }> {
     const { membership, role } = await accessChat(this.ctx, actorId, chatId);
-    return { type: membership.type, role };
+    return { type: membership.type, role, large: isLargeGroup(this.ctx, membership) };
   }
 
   // messages
@@ -178,6 +180,7 @@ export class ChatCore {
   async drain(): Promise<void> {
     await this.ctx.writer.flush();
     await this.ctx.deliveries.flush();
+    await this.ctx.presenceSettle.flush();
     this.ctx.typing.clear();
     this.ctx.members.clear();
   }

@@ -12,6 +12,7 @@ import type { CoreSettings } from './core-settings.js';
 import type { DeliveryTracker } from './delivery-tracker.js';
 import type { MembershipCache } from './membership-cache.js';
 import type { MessageWriter } from './message-writer.js';
+import type { PresenceSettle } from './presence-settle.js';
 import type { TypingTimers } from './typing-timers.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -41,4 +42,6 @@ export interface CoreContext extends CorePorts {
   readonly writer: MessageWriter<MessageMeta>;
   readonly deliveries: DeliveryTracker;
   readonly typing: TypingTimers;
+  /** Presence of large groups' members, announced after a settle time. */
+  readonly presenceSettle: PresenceSettle;
 }

@@ -17,6 +17,21 @@ export interface CoreSettings {
   readonly receiptFlushMs: number;
   /** How often moved delivered cursors are written to the store (one statement per write). */
   readonly receiptPersistMs: number;
+  /**
+   * Groups with more members than this are "large": typing and presence there are throttled
+   * and coalesced, and `stomp` announces deliveries as one cursor per recipient per flush
+   * (docs/architecture.md, "Large groups").
+   */
+  readonly largeGroupSize: number;
+  /** In a large group, a user's repeated `typing: true` is announced at most once per this long. */
+  readonly largeGroupTypingMs: number;
+  /** In a large group, at most this many users' typing starts are announced per chat per second. */
+  readonly largeGroupTypistsPerSecond: number;
+  /**
+   * A user in a large group: a presence change is announced after this settle time, with the
+   * state it has then; a flap (offline and back) within it announces nothing.
+   */
+  readonly largeGroupPresenceSettleMs: number;
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -30,4 +45,8 @@ export const defaultCoreSettings: CoreSettings = {
   rateLimitConnections: 0,
   receiptFlushMs: 100,
   receiptPersistMs: 2000,
+  largeGroupSize: 500,
+  largeGroupTypingMs: 3000,
+  largeGroupTypistsPerSecond: 5,
+  largeGroupPresenceSettleMs: 5000,
 };

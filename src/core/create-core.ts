@@ -4,6 +4,7 @@ import { DeliveryTracker } from './delivery-tracker.js';
 import { MembershipCache } from './membership-cache.js';
 import { messageCreated } from './message-created.js';
 import { MessageWriter } from './message-writer.js';
+import { PresenceSettle } from './presence-settle.js';
 import { TypingTimers } from './typing-timers.js';
 import { UserDirectory } from './user-directory.js';
 import { publishEvent } from './event-topics.js';
@@ -24,6 +25,7 @@ export function createCore(ports: CorePorts): ChatCore {
     writer,
     deliveries: new DeliveryTracker(ports.store, ports.broker, ports.settings.receiptFlushMs, ports.settings.receiptPersistMs, ports.log),
     typing: new TypingTimers(ports.settings.typingTtlMs),
+    presenceSettle: new PresenceSettle(ports.settings.largeGroupPresenceSettleMs),
   };
   return new ChatCore(ctx);
 }

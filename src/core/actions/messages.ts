@@ -7,6 +7,7 @@ import { messageCreated } from '../message-created.js';
 import { checkMessageText, hasNul } from '../text-rules.js';
 import { senderProfile } from '../user-directory.js';
 import { publishEvent } from '../event-topics.js';
+import { isLargeGroup } from '../large-group.js';
 
 export interface SendInput {
   readonly chatId: number;
@@ -87,10 +88,16 @@ export async function setTyping(ctx: CoreContext, actorId: string, chatId: numbe
   const user = await ctx.users.get(actorId);
   const publish = (value: boolean): void =>
     publishEvent(ctx.broker, { type: 'typing', chatId, userId: actorId, username: user?.username ?? null, isTyping: value });
+  // Large groups: thinned out (TypingTimers explains how); a client sees fewer `true`s, never a lone `false`.
+  const large = isLargeGroup(ctx, membership);
   if (isTyping) {
-    ctx.typing.start(chatId, actorId, () => publish(false));
+    ctx.typing.start(chatId, actorId, () => {
+      if (!large || ctx.typing.endLarge(chatId, actorId)) publish(false);
+    });
+    if (large && !ctx.typing.admitLargeStart(chatId, actorId, ctx.clock.now(), { everyMs: ctx.settings.largeGroupTypingMs, typistsPerSecond: ctx.settings.largeGroupTypistsPerSecond })) return;
   } else {
     ctx.typing.stop(chatId, actorId);
+    if (large && !ctx.typing.endLarge(chatId, actorId)) return;
   }
   publish(isTyping);
 }

@@ -1,6 +1,22 @@
 import type { Message } from '../../domain/message.js';
 import { accessChat } from '../access/access-chat.js';
 import type { CoreContext } from '../core-context.js';
+import { SingleFlight } from '../single-flight.js';
+import type { Store } from '../../ports/store.js';
+
+/**
+ * Page reads coalesced per store (one per core): after a reconnect storm every member of a chat
+ * asks for the same page at once, and one query answers them all. Only the read is shared;
+ * access is checked and deliveries are noted per caller. Kept beside the store rather than in
+ * the core context so this read path stays self-contained.
+ */
+const flights = new WeakMap<Store, SingleFlight<Message[]>>();
+
+function sharedRead(store: Store, key: string, read: () => Promise<Message[]>): Promise<Message[]> {
+  let flight = flights.get(store);
+  if (!flight) flights.set(store, (flight = new SingleFlight()));
+  return flight.run(key, read);
+}
 
 export interface HistoryRequest {
   readonly limit: number;
@@ -15,7 +31,8 @@ export interface HistoryRequest {
 export async function history(ctx: CoreContext, actorId: string, chatId: number, request: HistoryRequest): Promise<Message[]> {
   await accessChat(ctx, actorId, chatId);
   const limit = Math.min(request.limit, ctx.settings.maxPageSize);
-  const messages = limit === 0 ? [] : await ctx.store.listMessages(chatId, { limit, offset: request.offset, beforeId: request.beforeId });
+  const { offset, beforeId } = request;
+  const messages = limit === 0 ? [] : await sharedRead(ctx.store, `page:${chatId}:${limit}:${offset}:${beforeId ?? ''}`, () => ctx.store.listMessages(chatId, { limit, offset, beforeId }));
   noteDelivered(ctx, actorId, messages);
   return messages;
 }
@@ -23,7 +40,8 @@ export async function history(ctx: CoreContext, actorId: string, chatId: number,
 /** Catch-up by seq: everything after the last seq the client saw, oldest first. */
 export async function messagesAfterSeq(ctx: CoreContext, actorId: string, chatId: number, afterSeq: number, limit: number): Promise<Message[]> {
   await accessChat(ctx, actorId, chatId);
-  const messages = await ctx.store.listMessagesAfterSeq(chatId, afterSeq, Math.min(limit, ctx.settings.maxPageSize));
+  const bounded = Math.min(limit, ctx.settings.maxPageSize);
+  const messages = await sharedRead(ctx.store, `after:${chatId}:${afterSeq}:${bounded}`, () => ctx.store.listMessagesAfterSeq(chatId, afterSeq, bounded));
   noteDelivered(ctx, actorId, messages);
   return messages;
 }

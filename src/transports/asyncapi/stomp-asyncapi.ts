@@ -268,8 +268,9 @@ export const stompDoc: DialectDoc = {
       name: 'stompMessageDelivered',
       frameType: 'MESSAGE_DELIVERED',
       title: 'MESSAGE_DELIVERED',
-      summary: 'A message reached one of a recipient’s live connections or a history page (one frame per recipient and message).',
-      payload: envelope('MESSAGE_DELIVERED', object({ messageId: positiveId(), userId: str() })),
+      summary:
+        'A message reached one of a recipient’s live connections or a history page (one frame per recipient and message). In a group of more than LARGE_GROUP_SIZE members (default 500) one frame per recipient per flush instead, a cursor: `upTo: true`, every message up to `messageId` (`seq`) was delivered to `userId`.',
+      payload: envelope('MESSAGE_DELIVERED', object({ messageId: positiveId(), userId: str() }, { seq: int('Large groups: the cursor’s seq'), upTo: constant(true) })),
       example: body(deliveredBodies(messagesDelivered())[0]!),
     }),
     {

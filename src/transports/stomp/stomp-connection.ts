@@ -198,13 +198,13 @@ export class StompConnection implements Session, StompEventTarget {
       this.subscriptions.add(request, 0);
       return;
     }
-    const chatId = await this.access(request.target.rawChatId, request.destination);
-    if (this.state === 'connected') this.subscriptions.add(request, chatId);
+    const { chatId, large } = await this.access(request.target.rawChatId, request.destination);
+    if (this.state === 'connected') this.subscriptions.add(request, chatId, large);
   }
 
   private async send(frame: StompFrame): Promise<void> {
     const { destination, rawChatId, action } = parseAppDestination(frame);
-    const chatId = await this.access(rawChatId, destination);
+    const { chatId } = await this.access(rawChatId, destination);
     // A retried sendMessage (same clientMessageId) is published to nobody: this connection alone
     // gets the original MESSAGE again on its chat subscription.
     const history = await runAppDestination(this.deps.core, this.userId, chatId, action, frame.body, (replay) => this.handle(replay));
@@ -219,11 +219,11 @@ export class StompConnection implements Session, StompEventTarget {
   // ---- helpers ----------------------------------------------------------------------------------
 
   /** Membership check for a destination's chat id; an unknown chat is denied like a foreign one. */
-  private async access(rawId: string | undefined, destination: string): Promise<number> {
+  private async access(rawId: string | undefined, destination: string): Promise<{ chatId: number; large: boolean }> {
     try {
       const chatId = parseId(rawId, 'chatId');
-      await this.deps.core.checkAccess(this.userId, chatId);
-      return chatId;
+      const { large } = await this.deps.core.checkAccess(this.userId, chatId);
+      return { chatId, large };
     } catch (err) {
       if (!refusesDestination(err)) throw err;
       this.deps.log.info({ dialect: 'stomp', userId: this.userId, destination }, 'access denied');

@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../../domain/events.js';
-import { deliveredBodies, messageBody, messageDeletedBody, messageUpdatedBody, newMessageBody, presenceBody, typingBody } from './stomp-events.js';
+import { deliveredBodies, deliveredCursorBodies, messageBody, messageDeletedBody, messageUpdatedBody, newMessageBody, presenceBody, typingBody } from './stomp-events.js';
 import type { StompSubscriptions } from './stomp-subscriptions.js';
 
 /** What an event is rendered to: the connection's user, its subscriptions, and its NEW_CHAT notice. */
@@ -36,8 +36,9 @@ export function deliverEvent(target: StompEventTarget, event: DomainEvent): bool
       for (const chatId of event.chatIds) if (subs.subscribedTo(chatId)) subs.toChat(chatId, presenceBody(event, chatId), true);
       return false;
     case 'receipt.delivered':
-      // One flush carries a receipt per message and recipient (~9 per message in a group of 10).
-      subs.batchToChat(event.chatId, deliveredBodies(event));
+      // One flush carries a receipt per message and recipient (~9 per message in a group of 10);
+      // in a large group one cursor per recipient instead.
+      subs.batchToChat(event.chatId, subs.largeChat(event.chatId) ? deliveredCursorBodies(event) : deliveredBodies(event));
       return false;
     case 'chat.created':
       if (event.actorId !== target.userId) target.newChat(event, event.chat.type === 'private' ? null : event.chat.name);

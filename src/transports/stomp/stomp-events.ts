@@ -62,6 +62,23 @@ export function deliveredBodies(event: Extract<DomainEvent, { type: 'receipt.del
   });
 }
 
+/**
+ * Large groups (more members than `LARGE_GROUP_SIZE`): one `MESSAGE_DELIVERED` per recipient
+ * per flush, a cursor — every message of the chat up to `messageId` (`seq` and before) reached
+ * `userId` — instead of one per message and recipient.
+ */
+export function deliveredCursorBodies(event: Extract<DomainEvent, { type: 'receipt.delivered' }>): EncodedBody[] {
+  return encodeOnce(event, 'stomp:MESSAGE_DELIVERED:cursor', () => {
+    const newest = new Map<string, { messageId: number; seq: number }>();
+    for (const e of event.entries) {
+      const seen = newest.get(e.userId);
+      if (!seen || e.seq > seen.seq) newest.set(e.userId, { messageId: e.messageId, seq: e.seq });
+    }
+    const now = Date.now();
+    return [...newest].map(([userId, upTo]) => envelope('MESSAGE_DELIVERED', event.chatId, now, { messageId: upTo.messageId, userId, seq: upTo.seq, upTo: true }));
+  });
+}
+
 export function newChatBody(chatId: number, senderId: string, name: string | null): EncodedBody {
   return encoded({ type: 'NEW_CHAT', chatId, senderId, preview: name ?? '', timestamp: new Date().toISOString() });
 }

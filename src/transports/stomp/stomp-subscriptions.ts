@@ -8,6 +8,8 @@ export type SubscriptionKind = 'chat' | 'notifications' | 'history' | 'errors';
 interface Subscription {
   readonly kind: SubscriptionKind;
   readonly chatId: number;
+  /** The chat had more than `LARGE_GROUP_SIZE` members at SUBSCRIBE: receipts come as cursors. */
+  readonly large: boolean;
   /** destination and id, already escaped for the wire. */
   readonly head: string;
 }
@@ -55,9 +57,9 @@ export class StompSubscriptions {
   }
 
   /** Puts a checked request in place; `chatId` is the authorized chat of a topic, 0 for a queue. */
-  add(request: SubscribeRequest, chatId: number): void {
+  add(request: SubscribeRequest, chatId: number, large = false): void {
     const kind = 'queue' in request.target ? request.target.queue : 'chat';
-    this.byId.set(request.id, { kind, chatId, head: request.head });
+    this.byId.set(request.id, { kind, chatId, large, head: request.head });
   }
 
   /** UNSUBSCRIBE: 1.0 clients may name the subscription by its destination. */
@@ -86,6 +88,12 @@ export class StompSubscriptions {
 
   toQueue(kind: SubscriptionKind, body: EncodedBody): void {
     for (const sub of this.byId.values()) if (sub.kind === kind) this.write(sub, body, false);
+  }
+
+  /** Whether a subscription of the chat was made while it was a large group. */
+  largeChat(chatId: number): boolean {
+    for (const sub of this.byId.values()) if (sub.kind === 'chat' && sub.chatId === chatId && sub.large) return true;
+    return false;
   }
 
   subscribedTo(chatId: number): boolean {
