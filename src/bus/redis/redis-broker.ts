@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DomainEvent } from '../../domain/events.js';
 import type { Broker, EventHandler, Topic } from '../../ports/broker.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
+import { deliverToHandlers, interestChanges, type Envelope, type Subscription } from './topic-channels.js';
 
 export interface RedisBrokerOptions {
   /** Key/channel prefix (REDIS_PREFIX): brokers on different prefixes never see each other. */
@@ -9,16 +10,6 @@ export interface RedisBrokerOptions {
   /** This server process; carried in every envelope so an instance can recognise its own events. */
   readonly instanceId: string;
   readonly log?: Logger;
-}
-
-/** What travels on a channel: the event plus the publishing instance. */
-export interface Envelope {
-  readonly i: string;
-  readonly e: DomainEvent;
-}
-
-interface Subscription {
-  readonly handler: EventHandler;
 }
 
 /** Channels per SUBSCRIBE/UNSUBSCRIBE command, so a reconnect with many topics sends bounded commands. */
@@ -202,14 +193,7 @@ export class RedisBroker implements Broker {
   /** Sends what changed since the last flush: one SUBSCRIBE and one UNSUBSCRIBE (chunked). */
   private async flush(): Promise<void> {
     if (this.closed) return;
-    const add: Topic[] = [];
-    const drop: Topic[] = [];
-    for (const topic of this.dirty) {
-      const wanted = this.handlers.has(topic);
-      if (wanted && !this.remote.has(topic)) add.push(topic);
-      else if (!wanted && this.remote.has(topic)) drop.push(topic);
-    }
-    this.dirty.clear();
+    const { add, drop } = interestChanges(this.dirty, this.handlers, this.remote);
     const work: Promise<void>[] = [];
     for (const chunk of chunks(drop)) {
       for (const topic of chunk) {
@@ -248,23 +232,7 @@ export class RedisBroker implements Broker {
     const topic = channel.slice(this.channelPrefix.length);
     const subs = this.handlers.get(topic);
     if (!subs) return; // an unsubscribe in flight: not parsed at all
-    let envelope: Envelope | null = null;
-    try {
-      envelope = JSON.parse(text) as Envelope;
-    } catch {
-      // reported below
-    }
-    if (!envelope || typeof envelope !== 'object' || !envelope.e || typeof envelope.e.type !== 'string') {
-      this.log.warn({ channel }, 'malformed bus message ignored');
-      return;
-    }
-    for (const sub of subs) {
-      try {
-        sub.handler(envelope.e, topic);
-      } catch (err) {
-        this.log.error({ err: { message: (err as Error).message }, topic }, 'bus handler threw');
-      }
-    }
+    deliverToHandlers(text, channel, topic, subs, this.log);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Cluster } from 'ioredis';
 import type { DomainEvent } from '../../domain/events.js';
 import type { Broker, EventHandler, Topic } from '../../ports/broker.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
+import { deliverToHandlers, interestChanges, type Envelope, type Subscription } from './topic-channels.js';
 import { clusterSlot } from './cluster-slot.js';
 
 export interface RedisClusterBrokerOptions {
@@ -10,16 +11,6 @@ export interface RedisClusterBrokerOptions {
   /** This server process; carried in every envelope. */
   readonly instanceId: string;
   readonly log?: Logger;
-}
-
-/** What travels on a shard channel: the event plus the publishing instance. */
-export interface Envelope {
-  readonly i: string;
-  readonly e: DomainEvent;
-}
-
-interface Subscription {
-  readonly handler: EventHandler;
 }
 
 /**
@@ -187,14 +178,7 @@ export class RedisClusterBroker implements Broker {
   private async flush(): Promise<void> {
     this.flushScheduled = null;
     if (this.closed) return;
-    const add: Topic[] = [];
-    const drop: Topic[] = [];
-    for (const topic of this.dirty) {
-      const wanted = this.handlers.has(topic);
-      if (wanted && !this.remote.has(topic)) add.push(topic);
-      else if (!wanted && this.remote.has(topic)) drop.push(topic);
-    }
-    this.dirty.clear();
+    const { add, drop } = interestChanges(this.dirty, this.handlers, this.remote);
     for (const t of add) this.remote.add(t);
     for (const t of drop) {
       this.remote.delete(t);
@@ -230,23 +214,7 @@ export class RedisClusterBroker implements Broker {
     const topic = channel.slice(this.channelPrefix.length);
     const set = this.handlers.get(topic);
     if (!set) return;
-    let envelope: Envelope | null = null;
-    try {
-      envelope = JSON.parse(text) as Envelope;
-    } catch {
-      // reported below
-    }
-    if (!envelope || typeof envelope !== 'object' || !envelope.e || typeof envelope.e.type !== 'string') {
-      this.log.warn({ channel }, 'malformed bus message ignored');
-      return;
-    }
-    for (const { handler } of set) {
-      try {
-        handler(envelope.e, topic);
-      } catch (err) {
-        this.log.error({ err: { message: (err as Error).message }, topic }, 'bus handler threw');
-      }
-    }
+    deliverToHandlers(text, channel, topic, set, this.log);
   }
 
   /** Every wanted topic subscribed again (idempotent on the server), then the callbacks. */
