@@ -15,6 +15,9 @@ const THRESHOLDS = [1_000, 4_000, 16_000, 64_000, 256_000, 1_024_000];
  * message ×3.5 after 20 000 messages; flat with fresh statistics). Analyzing the hot tables as
  * this process's appends pass each threshold re-plans those statements (an ANALYZE samples, so
  * it stays cheap on large tables); from the last threshold on, autovacuum keeps up by itself.
+ * The append statement now probes `messages` by index whatever the statistics say
+ * (postgres-hot-path.ts); a plan made for an empty table still scans it per probe, and the
+ * chats and members lookups follow their statistics — the first thresholds still matter.
  */
 export class PlanRefresher {
   private appended = 0;
