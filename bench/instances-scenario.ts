@@ -5,9 +5,9 @@
  * CPU per message of the servers, the PostgreSQL backends and the bus (Redis's own `INFO cpu`,
  * read before and after the measured batch).
  *
- * The bus is a `BusDeployment`: `singleRedis` today. A Redis Cluster variant (`--redis-cluster`)
- * is one more implementation: start the cluster (test/support/redis-cluster.ts, from the cluster
- * work), hand the servers `REDIS_CLUSTER_NODES`, and sum `INFO cpu` over its masters.
+ * The bus is a `BusDeployment`: one Redis (`singleRedis`), or with `--redis-cluster` a 3-master
+ * Redis Cluster of the run's own (`redisClusterBus`, the tests' cluster helper) whose `INFO cpu`
+ * is summed over its masters.
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -21,6 +21,7 @@ import { cpuMicros } from './proc-stats.js';
 import { Provisioner } from './provision.js';
 import type { BenchConfig } from './scenarios.js';
 import { startPolychat, type Polychat } from './server-process.js';
+import { startRedisCluster } from '../test/support/redis-cluster.js';
 import { makeTopology, mapLimit } from './topology.js';
 
 /** The bus the instances share, and how to read its CPU. */
@@ -59,6 +60,31 @@ export async function singleRedis(url = process.env['REDIS_URL'] ?? 'redis://127
       const keys = await client.keys(`${prefix}*`).catch(() => [] as string[]);
       if (keys.length) await client.del(...keys).catch(() => 0);
       client.disconnect();
+    },
+  };
+}
+
+/** A 3-master Redis Cluster on free local ports, started for this run and removed with it. */
+export async function redisClusterBus(): Promise<BusDeployment> {
+  const cluster = await startRedisCluster();
+  const clients = cluster.seeds.map((seed) => new Redis({ ...seed, lazyConnect: true, maxRetriesPerRequest: 1 }));
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+  } catch (err) {
+    for (const c of clients) c.disconnect();
+    await cluster.stop();
+    throw err;
+  }
+  return {
+    label: 'redis-cluster (3 masters)',
+    env: { REDIS_CLUSTER_NODES: cluster.nodesEnv, REDIS_PREFIX: `bench-${randomBytes(3).toString('hex')}:` },
+    async cpuMicros() {
+      const each = await Promise.all(clients.map((c) => redisCpuMicros(c)));
+      return each.some((v) => v === null) ? null : each.reduce<number>((sum, v) => sum + v!, 0);
+    },
+    async close() {
+      for (const c of clients) c.disconnect();
+      await cluster.stop();
     },
   };
 }
