@@ -101,5 +101,6 @@ describe('the hot path connection URL', () => {
     expect(url.searchParams.get('sslmode')).toBe('require');
     expect(`${url.username}:${url.password}@${url.host}${url.pathname}`).toBe('u:p@db:5432/chat');
     expect(new URL(withGenericPlans('postgres://db/chat')).searchParams.get('options')).toBe('-c plan_cache_mode=force_generic_plan');
+    expect(withGenericPlans('host=/run/postgresql dbname=chat')).toBe('host=/run/postgresql dbname=chat');
   });
 });

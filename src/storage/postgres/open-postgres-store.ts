@@ -57,9 +57,18 @@ function openHotPathPool(url: string): pg.Pool {
   return hot;
 }
 
-/** The URL with `plan_cache_mode` added to its startup `options` (pg lets the URL's own win over the config's). */
+/**
+ * The URL with `plan_cache_mode` added to its startup `options` (pg lets the URL's own win over
+ * the config's). A connection string that is not a URL (`host=… dbname=…`) is left as it is:
+ * the hot path then runs with the server's default plan caching, slower but correct.
+ */
 export function withGenericPlans(url: string): string {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
   const own = parsed.searchParams.get('options');
   parsed.searchParams.set('options', [own, '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' '));
   return parsed.toString();
