@@ -13,7 +13,7 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 const MIGRATION_LOCK = 7_266_001;
 const CONNECT_TIMEOUT_MS = 5_000;
-const HOT_PATH_CONNECTIONS = 2;
+const HOT_PATH_CONNECTIONS = 3;
 
 export async function openPostgresStore(url: string, options: { poolSize?: number; log?: Logger } = {}): Promise<KyselyStore> {
   // A bounded connect: an unreachable server is an outage answered at once, not a hung request.
@@ -49,7 +49,9 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
  * planning for 0.3 ms of execution (measured: 2507 plans in 3500 calls, backend CPU per
  * single-message batch 950 µs, 547 µs with generic plans). The setting stays off the main pool:
  * there Kysely's unnamed statements are planned per call with their values, which search needs.
- * Two connections: the writer's single lane and the delivered-cursor flush.
+ * Three connections: the writer's single lane, the delivered-cursor flush and the cursor reads
+ * of the delivery tracker, so appends do not wait behind receipt bookkeeping (one more per lane
+ * if `POSTGRES_WRITE_LANES` in kysely-store.ts is ever raised).
  */
 function openHotPathPool(url: string): pg.Pool {
   const hot = new pg.Pool({ connectionString: withGenericPlans(url), max: HOT_PATH_CONNECTIONS, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
