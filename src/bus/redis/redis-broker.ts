@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DomainEvent } from '../../domain/events.js';
 import type { Broker, EventHandler, Topic } from '../../ports/broker.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
-import { deliverToHandlers, interestChanges, type Envelope, type Subscription } from './topic-channels.js';
+import { deliverToHandlers, DropCounter, encodeEnvelope, interestChanges, notifyResubscribed, type Subscription } from './topic-channels.js';
 
 export interface RedisBrokerOptions {
   /** Key/channel prefix (REDIS_PREFIX): brokers on different prefixes never see each other. */
@@ -54,8 +54,7 @@ export class RedisBroker implements Broker {
   private flushing: Promise<void> | null = null;
   private readonly resubscribed = new Set<() => void>();
   private readonly log: Logger;
-  private droppedCount = 0;
-  private lastDropWarn = 0;
+  private readonly drops: DropCounter;
   private started = false;
   private closed = false;
   private lostLink = false;
@@ -72,6 +71,7 @@ export class RedisBroker implements Broker {
   ) {
     this.channelPrefix = `${options.prefix}t:`;
     this.log = options.log ?? silentLogger;
+    this.drops = new DropCounter(this.log, 'redis');
   }
 
   get instanceId(): string {
@@ -80,7 +80,7 @@ export class RedisBroker implements Broker {
 
   /** Events dropped because Redis was unreachable when they were published. */
   get dropped(): number {
-    return this.droppedCount;
+    return this.drops.dropped;
   }
 
   /** Topics subscribed on Redis right now (tests and metrics). */
@@ -104,19 +104,19 @@ export class RedisBroker implements Broker {
   publish(topic: Topic, event: DomainEvent): void {
     if (this.closed) return;
     if (this.publisher.status !== 'ready') {
-      this.drop();
+      this.drops.drop();
       return;
     }
-    this.send(topic, this.encode(event));
+    this.send(topic, encodeEnvelope(this.options.instanceId, event));
   }
 
   publishMany(topics: readonly Topic[], event: DomainEvent): void {
     if (this.closed || topics.length === 0) return;
     if (this.publisher.status !== 'ready') {
-      for (let i = 0; i < topics.length; i++) this.drop();
+      for (let i = 0; i < topics.length; i++) this.drops.drop();
       return;
     }
-    const text = this.encode(event);
+    const text = encodeEnvelope(this.options.instanceId, event);
     for (const topic of topics) this.send(topic, text);
   }
 
@@ -171,13 +171,8 @@ export class RedisBroker implements Broker {
     if (this.subscriber.status === 'ready') for (const chunk of chunks(channels)) await this.subscriber.unsubscribe(...chunk).catch(() => {});
   }
 
-  private encode(event: DomainEvent): string {
-    const envelope: Envelope = { i: this.options.instanceId, e: event };
-    return JSON.stringify(envelope);
-  }
-
   private send(topic: Topic, text: string): void {
-    this.publisher.publish(this.channelOf(topic), text).catch(() => this.drop());
+    this.publisher.publish(this.channelOf(topic), text).catch(() => this.drops.drop());
   }
 
   private flushSoon(): Promise<void> {
@@ -261,21 +256,7 @@ export class RedisBroker implements Broker {
     }
     for (const topic of wanted) this.remote.add(topic);
     this.log.info({ topics: wanted.length }, 'redis bus resubscribed');
-    for (const cb of this.resubscribed) {
-      try {
-        cb();
-      } catch (err) {
-        this.log.error({ err: { message: (err as Error).message } }, 'onResubscribed callback threw');
-      }
-    }
-  }
-
-  private drop(): void {
-    this.droppedCount++;
-    const now = Date.now();
-    if (now - this.lastDropWarn < 5000) return;
-    this.lastDropWarn = now;
-    this.log.warn({ dropped: this.droppedCount }, 'redis unreachable: bus event dropped (at-most-once; clients catch up by seq)');
+    notifyResubscribed(this.resubscribed, this.log);
   }
 }
 

@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis';
 import type { DomainEvent } from '../../domain/events.js';
 import type { Broker, EventHandler, Topic } from '../../ports/broker.js';
 import { silentLogger, type Logger } from '../../ports/logger.js';
-import { deliverToHandlers, interestChanges, type Envelope, type Subscription } from './topic-channels.js';
+import { deliverToHandlers, DropCounter, encodeEnvelope, interestChanges, notifyResubscribed, type Subscription } from './topic-channels.js';
 import { clusterSlot } from './cluster-slot.js';
 
 export interface RedisClusterBrokerOptions {
@@ -56,8 +56,7 @@ export class RedisClusterBroker implements Broker {
   private flushScheduled: Promise<void> | null = null;
   private readonly resubscribed = new Set<() => void>();
   private readonly log: Logger;
-  private droppedCount = 0;
-  private lastDropWarn = 0;
+  private readonly drops: DropCounter;
   private started = false;
   private closed = false;
   private lostLink = false;
@@ -78,6 +77,7 @@ export class RedisClusterBroker implements Broker {
   ) {
     this.channelPrefix = `${options.prefix}t:`;
     this.log = options.log ?? silentLogger;
+    this.drops = new DropCounter(this.log, 'redis cluster');
   }
 
   get instanceId(): string {
@@ -86,7 +86,7 @@ export class RedisClusterBroker implements Broker {
 
   /** Events dropped because the cluster was unreachable when they were published. */
   get dropped(): number {
-    return this.droppedCount;
+    return this.drops.dropped;
   }
 
   channelOf(topic: Topic): string {
@@ -162,11 +162,11 @@ export class RedisClusterBroker implements Broker {
   private send(topics: readonly Topic[], event: DomainEvent): void {
     if (this.closed || topics.length === 0) return;
     if (this.publisher.status !== 'ready') {
-      for (let i = 0; i < topics.length; i++) this.drop();
+      for (let i = 0; i < topics.length; i++) this.drops.drop();
       return;
     }
-    const text = JSON.stringify({ i: this.options.instanceId, e: event } satisfies Envelope);
-    for (const topic of topics) this.publisher.spublish(this.channelOf(topic), text).catch(() => this.drop());
+    const text = encodeEnvelope(this.options.instanceId, event);
+    for (const topic of topics) this.publisher.spublish(this.channelOf(topic), text).catch(() => this.drops.drop());
   }
 
   private markDirty(topic: Topic): void {
@@ -232,13 +232,7 @@ export class RedisClusterBroker implements Broker {
         return;
       }
       this.log.info({ topics: topics.length }, 'redis cluster bus resubscribed');
-      for (const cb of [...this.resubscribed]) {
-        try {
-          cb();
-        } catch (err) {
-          this.log.error({ err: { message: (err as Error).message } }, 'onResubscribed callback threw');
-        }
-      }
+      notifyResubscribed(this.resubscribed, this.log);
     })().finally(() => {
       this.resubscribing = null;
       // Lost again while this round ran: go again rather than wait for an event that came already.
@@ -264,13 +258,5 @@ export class RedisClusterBroker implements Broker {
       void this.afterReconnect();
     }, 2000);
     this.retryTimer.unref();
-  }
-
-  private drop(): void {
-    this.droppedCount++;
-    const now = Date.now();
-    if (now - this.lastDropWarn < 5000) return;
-    this.lastDropWarn = now;
-    this.log.warn({ dropped: this.droppedCount }, 'redis cluster unreachable: bus event dropped (at-most-once; clients catch up by seq)');
   }
 }

@@ -52,3 +52,45 @@ export function deliverToHandlers(text: string, channel: string, topic: Topic, s
     }
   }
 }
+
+/** The envelope of one event, serialized once for every topic it goes to. */
+export function encodeEnvelope(instanceId: string, event: DomainEvent): string {
+  return JSON.stringify({ i: instanceId, e: event } satisfies Envelope);
+}
+
+/**
+ * Counts events dropped because the bus was unreachable when they were published (at-most-once),
+ * with a warning at most every 5 s.
+ */
+export class DropCounter {
+  private count = 0;
+  private lastWarn = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly what: string,
+  ) {}
+
+  get dropped(): number {
+    return this.count;
+  }
+
+  drop(): void {
+    this.count++;
+    const now = Date.now();
+    if (now - this.lastWarn < 5000) return;
+    this.lastWarn = now;
+    this.log.warn({ dropped: this.count }, `${this.what} unreachable: bus event dropped (at-most-once; clients catch up by seq)`);
+  }
+}
+
+/** Runs the `onResubscribed` callbacks after every topic is subscribed again; one that throws is logged, the others still run. */
+export function notifyResubscribed(callbacks: Iterable<() => void>, log: Logger): void {
+  for (const cb of [...callbacks]) {
+    try {
+      cb();
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message } }, 'onResubscribed callback threw');
+    }
+  }
+}
