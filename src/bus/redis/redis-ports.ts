@@ -16,10 +16,9 @@ export interface RedisPortsOptions {
   readonly presence?: Pick<RedisPresenceOptions, 'leaseMs' | 'renewMs' | 'sweepMs'>;
 }
 
-/** A broker of either deployment: started once its connections are open, pinged by the readiness check. */
+/** A broker of either deployment: started once its connections are open. */
 export interface RedisBusBroker extends Broker {
   start(): Promise<void>;
-  ping(): Promise<void>;
 }
 
 /** How one deployment opens its three connections and builds its broker. */
