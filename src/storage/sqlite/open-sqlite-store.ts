@@ -7,6 +7,8 @@ import { migrate } from '../sql/migrate.js';
 import { SqliteHotPath } from './sqlite-hot-path.js';
 import type { Tables } from '../sql/tables.js';
 
+const MMAP_BYTES = 256 * 1024 * 1024;
+
 /**
  * The embedded default: one file, WAL mode. `synchronous=NORMAL` keeps every commit across a
  * process crash (kill -9); only a power loss can drop the last transactions.
@@ -18,6 +20,10 @@ export async function openSqliteStore(file: string): Promise<KyselyStore> {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // Reads of the file straight from the OS page cache, no copy into SQLite's 2 MB cache: search
+  // walks FTS5 doclists far larger than that (1 000 000 messages: a quoted phrase of common words
+  // 39 → 27 ms, every search ~30 % faster; docs/benchmarks.md "Search"). Address space only.
+  if (file !== ':memory:') database.pragma(`mmap_size = ${MMAP_BYTES}`);
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrate(db as unknown as Kysely<unknown>, 'sqlite');
   return new KyselyStore('sqlite', db, new SqliteHotPath(database, db));
