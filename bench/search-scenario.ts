@@ -149,7 +149,7 @@ export async function fillPostgres(baseUrl: string, corpus: Corpus, visible: num
   const url = new URL(baseUrl);
   const name = `${url.pathname.slice(1) || 'postgres'}_search`;
   url.pathname = `/${name}`;
-  const signature = JSON.stringify({ corpus, version: 1 });
+  const signature = JSON.stringify({ corpus, version: 2 }); // 2: documents carry id buckets
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   try {
@@ -200,7 +200,7 @@ export async function fillPostgres(baseUrl: string, corpus: Corpus, visible: num
     await db.query(`select setval(pg_get_serial_sequence('chats', 'id'), $1)`, [corpus.chats]);
     await db.query("set maintenance_work_mem = '256MB'");
     await db.query('alter table messages enable trigger message_search_insert');
-    await db.query(`insert into message_search (message_id, doc) select id, ${pgSearchDocumentSql('text', 'chat_id')} from messages`);
+    await db.query(`insert into message_search (message_id, doc) select id, ${pgSearchDocumentSql('text', 'chat_id', 'id')} from messages`);
     await db.query('create index message_search_doc on message_search using gin (doc)');
     await db.query('vacuum analyze');
     await db.query("insert into settings (key, value) values ('bench.search.corpus', $1)", [signature]);

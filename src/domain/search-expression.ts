@@ -22,7 +22,7 @@ export type Phrase = readonly string[];
 /** Letters and digits: what both storages keep inside a word (anything else separates words). */
 const WORD = /[\p{L}\p{N}]+/gu;
 
-const wordsOf = (text: string): string[] => [...text.normalize('NFC').matchAll(WORD)].map((m) => m[0]);
+export const wordsOf = (text: string): string[] => [...text.normalize('NFC').matchAll(WORD)].map((m) => m[0]);
 
 /**
  * Parses free text the way PostgreSQL's `websearch_to_tsquery` reads it. Never throws: any text

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchExpression } from '../../src/domain/search-expression.js';
 import type { Store } from '../../src/ports/store.js';
-import { FEW_MATCHES } from '../../src/storage/sql/sql-search.js';
+import { FEW_MATCHES, RANK_WINDOW } from '../../src/storage/sql/sql-search.js';
 import { backends, type Backend } from '../support/backends.js';
 import { openTestStore, type OpenedStore } from '../support/test-store.js';
 
@@ -155,5 +155,47 @@ describe.each(backends)('message search on %s', (backend: Backend) => {
     // deleted_at alone (text kept, e.g. a soft delete) hides it as well.
     await sql`update messages set deleted_at = ${tick()} where id = ${ids[1]!}`.execute(db);
     expect(await search('guava', { chatId })).toEqual([]);
+  });
+
+  it('finds matches in every one of many chats, newest first among equals', async () => {
+    // More chats than PostgreSQL asks about in one index scan (CHAT_GROUP, 10): every group counts.
+    const texts: string[] = [];
+    for (let k = 0; k < 25; k++) {
+      await chatWith([`plum ${k}`, k % 2 === 0 ? 'no fruit' : 'plum plum plum']);
+      texts.push(`plum ${k}`);
+    }
+    const found = await search('plum', { limit: 200 });
+    expect(found.slice(0, 12)).toEqual(Array.from({ length: 12 }, () => 'plum plum plum'));
+    expect(found.slice(12)).toEqual(texts.reverse());
+  });
+
+  // Last in the file: it stores messages with ids of its own choosing, far above the others.
+  it('ranks exactly the caller\'s newest RANK_WINDOW matches when they spread over many id ranges', async () => {
+    // 1500 matches: the newest 500 one every 100 ids, the older ones every 700 (~160 and ~23 per
+    // PostgreSQL id bucket of 16 384), so the window takes several narrowing steps of different
+    // sizes. The best text sits just outside the window, the second best just inside.
+    const chat = await store.createGroup({ name: 'spread', description: null, avatarUrl: null, ownerId: 'me', memberIds: [] }, tick());
+    const count = RANK_WINDOW + 500;
+    const base = 2 ** 40;
+    const outside = count - RANK_WINDOW - 1;
+    const idOf = (k: number): number => (k < RANK_WINDOW ? k * 700 : RANK_WINDOW * 700 + (k - RANK_WINDOW) * 100);
+    const texts = Array.from({ length: count }, (_, k) => (k === outside ? 'fig fig fig fig' : k === outside + 1 ? 'fig fig fig' : `fig ${k}`));
+    const db = (store as unknown as { db: Kysely<unknown> }).db;
+    const at = tick();
+    for (let k = 0; k < count; k += 250) {
+      const rows = texts.slice(k, k + 250).map((text, i) => sql`(${base + idOf(k + i)}, ${chat.id}, ${'me'}, ${text}, ${k + i + 1}, ${'TEXT'}, ${at})`);
+      await sql`insert into messages (id, chat_id, sender_id, text, seq, kind, created_at) values ${sql.join(rows)}`.execute(db);
+    }
+    if (backend === 'postgres') await sql`select setval(pg_get_serial_sequence('messages', 'id'), (select max(id) from messages))`.execute(db);
+    await sql`update chats set last_seq = ${count} where id = ${chat.id}`.execute(db);
+    const top = await search('fig', { chatId: chat.id, limit: 5 });
+    expect(top).toEqual(['fig fig fig', `fig ${count - 1}`, `fig ${count - 2}`, `fig ${count - 3}`, `fig ${count - 4}`]);
+    // A page deeper than the window widens it to the page: now the best text is inside.
+    const deep = await search('fig', { chatId: chat.id, limit: RANK_WINDOW + 200 });
+    expect(deep.slice(0, 3)).toEqual(['fig fig fig fig', 'fig fig fig', `fig ${count - 1}`]);
+    expect(deep).toHaveLength(RANK_WINDOW + 200);
+    // Messages sent after it still come first among equals (ids keep growing).
+    const { chatId } = await chatWith(['fig newest']);
+    expect(await search('fig newest', { chatId })).toEqual(['fig newest']);
   });
 });

@@ -1,7 +1,32 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { pgSearchDocumentSql } from './sql-search.js';
+import { ID_BUCKET_BITS, pgSearchDocumentSql } from './sql-search.js';
 
 type Flavor = 'sqlite' | 'postgres';
+
+/**
+ * The PostgreSQL functions behind the search triggers, with the current document shape: created
+ * by 0003, replaced by the migrations that change the document.
+ */
+async function createPgSearchFunctions(db: Kysely<unknown>): Promise<void> {
+  await sql.raw(`create or replace function message_search_sync() returns trigger language plpgsql as $$
+    begin
+      if tg_op = 'UPDATE' then
+        delete from message_search where message_id = old.id;
+      end if;
+      if new.deleted_at is null then
+        insert into message_search (message_id, doc) values (new.id, ${pgSearchDocumentSql('new.text', 'new.chat_id', 'new.id')});
+      end if;
+      return null;
+    end $$`).execute(db);
+  // New messages arrive a batch per statement: index them set-wise, one trigger call per
+  // statement (a row trigger cost ~50 µs of backend CPU per message on the send path).
+  await sql.raw(`create or replace function message_search_insert_rows() returns trigger language plpgsql as $$
+    begin
+      insert into message_search (message_id, doc)
+        select id, ${pgSearchDocumentSql('text', 'chat_id', 'id')} from inserted where deleted_at is null;
+      return null;
+    end $$`).execute(db);
+}
 
 /**
  * Schema history. One definition for both databases; only the id columns differ
@@ -131,27 +156,10 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
               return null;
             end $$`).execute(db);
           await sql`create trigger message_search_delete after delete on messages referencing old table as deleted for each statement execute function message_search_delete_rows()`.execute(db);
-          await sql.raw(`create function message_search_sync() returns trigger language plpgsql as $$
-            begin
-              if tg_op = 'UPDATE' then
-                delete from message_search where message_id = old.id;
-              end if;
-              if new.deleted_at is null then
-                insert into message_search (message_id, doc) values (new.id, ${pgSearchDocumentSql('new.text', 'new.chat_id')});
-              end if;
-              return null;
-            end $$`).execute(db);
-          // New messages arrive a batch per statement: index them set-wise, one trigger call per
-          // statement (a row trigger cost ~50 µs of backend CPU per message on the send path).
-          await sql.raw(`create function message_search_insert_rows() returns trigger language plpgsql as $$
-            begin
-              insert into message_search (message_id, doc)
-                select id, ${pgSearchDocumentSql('text', 'chat_id')} from inserted where deleted_at is null;
-              return null;
-            end $$`).execute(db);
+          await createPgSearchFunctions(db);
           await sql`create trigger message_search_insert after insert on messages referencing new table as inserted for each statement execute function message_search_insert_rows()`.execute(db);
           await sql`create trigger message_search_update after update of text, deleted_at on messages for each row execute function message_search_sync()`.execute(db);
-          await sql.raw(`insert into message_search (message_id, doc) select id, ${pgSearchDocumentSql('text', 'chat_id')} from messages where deleted_at is null`).execute(db);
+          await sql.raw(`insert into message_search (message_id, doc) select id, ${pgSearchDocumentSql('text', 'chat_id', 'id')} from messages where deleted_at is null`).execute(db);
           await sql`create index message_search_doc on message_search using gin (doc)`.execute(db);
           return;
         }
@@ -187,6 +195,18 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
           .columns(['chat_id', 'change_seq'])
           .where(sql.ref('change_seq'), '>', 0)
           .execute();
+      },
+    },
+    '0005_message_search_id_buckets': {
+      // Search documents gain `@<id bucket>` lexemes (sql-search.ts, ID_BUCKET_BITS) so a search
+      // can ask GIN for the newest id ranges first. Index dropped and rebuilt around the rewrite:
+      // one build is far cheaper than a GIN update per row.
+      async up(db: Kysely<unknown>) {
+        if (flavor !== 'postgres') return;
+        await createPgSearchFunctions(db);
+        await sql`drop index message_search_doc`.execute(db);
+        await sql.raw(`update message_search set doc = doc || array_to_tsvector(array['@' || (message_id >> ${ID_BUCKET_BITS})::text])`).execute(db);
+        await sql`create index message_search_doc on message_search using gin (doc)`.execute(db);
       },
     },
   };

@@ -1,18 +1,27 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Message } from '../../domain/message.js';
 import type { Phrase, SearchExpression } from '../../domain/search-expression.js';
 import type { SearchQuery } from '../../ports/store.js';
 import { toMessage } from './row-mappers.js';
-import type { MessagesTable, Tables } from './tables.js';
+import { windowBm25 } from './window-bm25.js';
+import type { Tables } from './tables.js';
 
 /**
- * PostgreSQL's search document for a message: its words plus the lexeme `#<chat id>` (no word
- * holds `#`, so no query word can match it). Anything but a letter or digit becomes a space
- * first, so words split exactly where SQLite's unicode61 splits them: PostgreSQL's own parser
- * would keep `user@example.com`, `v1.2.3` or `-42` (in `item-42`) as tokens no word query finds.
+ * PostgreSQL documents also carry `@<message id >> ID_BUCKET_BITS>`: the id range of 16 384
+ * messages they fall in, so a query can ask the GIN index for the newest ranges first (GIN has
+ * no order of its own). Like `#`, no query word can hold `@`.
  */
-export const pgSearchDocumentSql = (text: string, chatId: string): string =>
-  `to_tsvector('simple'::regconfig, regexp_replace(${text}, '[^[:alnum:]]+', ' ', 'g')) || array_to_tsvector(array['#' || ${chatId}::text])`;
+export const ID_BUCKET_BITS = 14;
+const BUCKET_SIZE = 2 ** ID_BUCKET_BITS;
+
+/**
+ * PostgreSQL's search document for a message: its words plus the lexemes `#<chat id>` and
+ * `@<id bucket>`. Anything but a letter or digit becomes a space first, so words split exactly
+ * where SQLite's unicode61 splits them: PostgreSQL's own parser would keep `user@example.com`,
+ * `v1.2.3` or `-42` (in `item-42`) as tokens no word query finds.
+ */
+export const pgSearchDocumentSql = (text: string, chatId: string, messageId: string): string =>
+  `to_tsvector('simple'::regconfig, regexp_replace(${text}, '[^[:alnum:]]+', ' ', 'g')) || array_to_tsvector(array['#' || ${chatId}::text, '@' || (${messageId} >> ${ID_BUCKET_BITS})::text])`;
 
 // Words hold only letters and digits (the parser's guarantee), so quoting needs no escapes.
 const quoted = (phrase: Phrase): string => `"${phrase.join(' ')}"`;
@@ -48,12 +57,28 @@ export const FEW_MATCHES = 5000;
 const MAX_BOUND_CHATS = 10_000;
 
 /**
+ * PostgreSQL: id buckets in the first step, and the most in any step. GIN steps through every
+ * bucket of the key at each candidate, so a wide key costs more than it saves: 59 buckets took
+ * 50–70 ms where all 62 without the key took 14.
+ */
+const FIRST_SPAN = 2;
+const MAX_SPAN = 8;
+/** PostgreSQL: chats per GIN index scan (measured best of 5, 10 and 20 on the bench's corpus). */
+const CHAT_GROUP = 10;
+
+interface Hit {
+  readonly id: number;
+  readonly score: number;
+}
+
+/**
  * Message search. Membership is read first; the chats then narrow the match inside the index
  * (PostgreSQL: `#<chat>` lexemes in the GIN-indexed `message_search.doc`; SQLite: the indexed
  * `chat_id` column of FTS5 `messages_fts` — or, when the words match at most FEW_MATCHES
- * messages in all chats, a filter of those by chat), and only the page's rows are read from messages.
- * Relevance: `ts_rank` on PostgreSQL, `bm25` (text column only) on SQLite; ties newest first
- * (ids grow in commit order).
+ * messages in all chats, a filter of those by chat). Both take the caller's newest
+ * `rankWindow` matches, rank them and read only the page's rows from messages.
+ * Relevance: `ts_rank` on PostgreSQL, `windowBm25` on SQLite; ties newest first (ids grow in
+ * commit order).
  */
 export class SqlSearch {
   constructor(
@@ -66,68 +91,139 @@ export class SqlSearch {
     const chats = await this.db.selectFrom('members').select('chat_id').where('user_id', '=', query.memberId).where('left_at', 'is', null).execute();
     if (chats.length === 0) return [];
     const chatIds = chats.map((c) => Number(c.chat_id));
-    const rows = this.kind === 'postgres' ? await this.postgres(query, chatIds) : await this.sqlite(query, chatIds);
-    return rows.map(toMessage);
+    if (this.kind === 'postgres') return this.page(await this.postgresHits(query, chatIds), query);
+    const window = await this.sqliteWindow(query, chatIds);
+    const scores = windowBm25(
+      window.map((r) => r.text),
+      query.expression,
+    );
+    return this.page(
+      window.map((r, i) => ({ id: Number(r.id), score: scores[i]! })),
+      query,
+    );
   }
 
-  private async postgres({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<Selectable<MessagesTable>[]> {
-    // The chats as a tsquery literal of `#<id>` lexemes (ids are integers: nothing to escape).
-    const inChats = chatIds.map((id) => `'#${id}'`).join(' | ');
-    // Literal arguments of immutable functions: the planner folds them and uses the GIN index.
+  /** The page of the ranked hits, read from messages (a message deleted since is left out). */
+  private async page(hits: readonly Hit[], query: SearchQuery): Promise<Message[]> {
+    const pageHits = ranked(hits, query);
+    if (pageHits.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        pageHits.map((h) => h.id),
+      )
+      .where('deleted_at', 'is', null)
+      .execute();
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    return pageHits.flatMap((h) => {
+      const row = byId.get(h.id);
+      return row ? [toMessage(row)] : [];
+    });
+  }
+
+  /**
+   * The caller's newest `rankWindow` matches with their `ts_rank`. GIN returns matches in no
+   * order, so asking it for all of them and keeping the newest reads one heap tuple per match
+   * (14 000 for a stop word: 150–250 ms on 1 000 000 messages). Instead the id buckets narrow
+   * the index scan to the newest ranges first: two buckets, then as many as the density seen so
+   * far says the rest of the window needs (+25 %; at least half the ground covered so far, at
+   * most MAX_SPAN). When that is half of what is left or more, or nothing matched yet (rare
+   * words: the whole index is cheap for them), all the older matches at once, without buckets.
+   * The same rows as one scan of everything.
+   */
+  private async postgresHits({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<Hit[]> {
+    // The chats as tsquery literals of `#<id>` lexemes (ids are integers: nothing to escape).
+    const chatGroups: string[] = [];
+    for (let i = 0; i < chatIds.length; i += CHAT_GROUP) chatGroups.push(chatIds.slice(i, i + CHAT_GROUP).map((id) => `'#${id}'`).join(' | '));
     const words = toWebsearch(expression);
-    const result = await sql<Selectable<MessagesTable>>`
+    const window = rankWindow(limit, offset);
+    const top = await sql<{ top: string | null }>`select max(message_id) as top from message_search`.execute(this.db);
+    if (top.rows[0]?.top == null) return [];
+    const newest = Math.floor(Number(top.rows[0].top) / BUCKET_SIZE);
+    const hits: Hit[] = [];
+    let upper = newest;
+    let span = FIRST_SPAN;
+    while (hits.length < window) {
+      const lower = upper - span + 1;
+      const rest = lower <= 0;
+      const buckets = rest ? null : Array.from({ length: span }, (_, i) => `'@${lower + i}'`).join(' | ');
+      hits.push(...(await this.postgresMatches(words, chatGroups, buckets, (upper + 1) * BUCKET_SIZE, window - hits.length)));
+      if (rest) break;
+      const covered = newest - lower + 1;
+      upper = lower - 1;
+      // The buckets the rest of the window needs at the density seen so far (+25 %).
+      const needed = hits.length === 0 ? Number.POSITIVE_INFINITY : Math.ceil((((window - hits.length) * covered) / hits.length) * 1.25);
+      span = needed * 2 >= upper + 1 ? Number.POSITIVE_INFINITY : Math.min(MAX_SPAN, Math.max(needed, Math.ceil(covered / 2)));
+    }
+    return hits;
+  }
+
+  /** The newest `take` matches below id `below`, in the buckets named (or in all of them). */
+  private async postgresMatches(words: string, chatGroups: readonly string[], buckets: string | null, below: number, take: number): Promise<Hit[]> {
+    // Literal arguments of immutable functions: the planner folds them and uses the GIN index.
+    // The words, a group of chats and the buckets are GIN scan keys of their own: an OR inside
+    // one key would be tested at every item of the other lexemes. One index scan per group of
+    // CHAT_GROUP chats, ORed as bitmaps: GIN steps through every chat of a key at each
+    // candidate, so 100 chats in one key cost ~40× what 10 cost, not 10× (docs/benchmarks.md).
+    const query = sql`websearch_to_tsquery('simple'::regconfig, ${words})`;
+    const inBuckets = buckets === null ? sql`` : sql`and s.doc @@ cast(${buckets} as tsquery)`;
+    const arms = chatGroups.map((chats) => sql`(s.doc @@ ${query} and s.doc @@ cast(${chats} as tsquery) ${inBuckets})`);
+    const result = await sql<{ message_id: string; score: number }>`
       with matches as (
         select s.message_id, s.doc from message_search s
-        -- Two conditions, not one 'words && chats' query: as two GIN scan keys the 100-way OR
-        -- is checked only at the words' items (one key made GIN test it at every chat item).
-        where s.doc @@ websearch_to_tsquery('simple'::regconfig, ${words})
-          and s.doc @@ cast(${inChats} as tsquery)
+        where (${sql.join(arms, sql` or `)})
+          and s.message_id < ${below}
         -- '+ 0': the newest matches from the GIN bitmap, never a walk down the primary key.
         order by s.message_id + 0 desc
-        limit ${rankWindow(limit, offset)}
-      ),
-      hits as (
-        select message_id, ts_rank(doc, websearch_to_tsquery('simple'::regconfig, ${words})) as score from matches
-        order by score desc, message_id desc
-        limit ${limit} offset ${offset}
+        limit ${take}
       )
-      select m.* from hits join messages m on m.id = hits.message_id
-      where m.deleted_at is null
-      order by hits.score desc, hits.message_id desc`.execute(this.db);
-    return result.rows;
+      select message_id, ts_rank(doc, ${query}) as score from matches`.execute(this.db);
+    return result.rows.map((r) => ({ id: Number(r.message_id), score: r.score }));
   }
 
-  private async sqlite({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<Selectable<MessagesTable>[]> {
+  /** The caller's newest `rankWindow` matches with their text, newest first. */
+  private async sqliteWindow({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<{ id: number; text: string }[]> {
     const words = toFts5Match(expression);
     const window = rankWindow(limit, offset);
-    // How many messages match in all chats, counted only up to the bound (FTS5 alone, no rank).
+    // How many messages match in all chats, counted only up to the bound (FTS5 alone, no rank),
+    // for the expression loosened to its words (`relaxed`): an upper bound of the matches, and
+    // FTS5 counts plain words by skipping along their doclists where a phrase of common words
+    // reads the positions of every message holding both (9 ms before reaching the bound).
     const probe = await sql<{ n: number }>`
-      select count(*) as n from (select 1 from messages_fts where messages_fts match ${words} limit ${FEW_MATCHES + 1})`.execute(this.db);
+      select count(*) as n from (select 1 from messages_fts where messages_fts match ${toFts5Match(relaxed(expression))} limit ${FEW_MATCHES + 1})`.execute(this.db);
     // The chats are bound one parameter each (the statement stays cached across callers):
     // far below SQLite's 32 766 parameters, else the chats go inside the MATCH string.
     const few = chatIds.length <= MAX_BOUND_CHATS && Number(probe.rows[0]?.n ?? 0) <= FEW_MATCHES;
     // Few matches: walk them newest first and keep the caller's (one primary-key lookup each;
     // CROSS JOIN keeps FTS5 as the outer loop). Many: the chats narrow the match inside the
     // index, which costs a step through the ~100-way chat OR per candidate but never visits
-    // the other chats' matches. Both give the caller's newest `window` matches.
-    const candidates = few
-      ? sql`select f.rowid as id, bm25(messages_fts, 1.0, 0.0) as score from messages_fts f cross join messages c on c.id = f.rowid
-          where messages_fts match ${words} and c.chat_id in (${sql.join(chatIds)})
+    // the other chats' matches. Both give the caller's newest `window` matches; FTS5 walks
+    // rowids newest first by itself and stops there.
+    const result = few
+      ? await sql<{ id: number; text: string }>`select c.id, c.text from messages_fts f cross join messages c on c.id = f.rowid
+          where messages_fts match ${words} and c.chat_id in (${sql.join(chatIds)}) and c.deleted_at is null
           order by f.rowid desc
-          limit ${window}`
-      : sql`select rowid as id, bm25(messages_fts, 1.0, 0.0) as score from messages_fts
-          where messages_fts match ${`chat_id : (${chatIds.map((id) => `"${id}"`).join(' OR ')}) AND ${words}`}
-          order by rowid desc
-          limit ${window}`;
-    // FTS5 walks rowids newest first by itself and computes bm25 only for the rows it emits.
-    const result = await sql<Selectable<MessagesTable>>`
-      select m.* from (
-        select id, score from (${candidates})
-        order by score, id desc
-        limit ${limit} offset ${offset}
-      ) hits join messages m on m.id = hits.id
-      where m.deleted_at is null
-      order by hits.score, hits.id desc`.execute(this.db);
+          limit ${window}`.execute(this.db)
+      : await sql<{ id: number; text: string }>`select m.id, m.text from (
+            select rowid as id from messages_fts
+            where messages_fts match ${`chat_id : (${chatIds.map((id) => `"${id}"`).join(' OR ')}) AND ${words}`}
+            order by rowid desc
+            limit ${window}
+          ) f cross join messages m on m.id = f.id
+          where m.deleted_at is null`.execute(this.db);
     return result.rows;
   }
+}
+
+/** Every phrase as its separate words, exclusions dropped: matches at least what the expression matches. */
+function relaxed(expression: SearchExpression): SearchExpression {
+  return { anyOf: expression.anyOf.map((c) => ({ all: c.all.flatMap((phrase) => phrase.map((w) => [w])), none: [] })) };
+}
+
+/** Best first, then newest; the page of them. */
+function ranked(hits: readonly Hit[], { limit, offset }: SearchQuery): Hit[] {
+  return [...hits].sort((a, b) => b.score - a.score || b.id - a.id).slice(offset, offset + limit);
 }
