@@ -19,6 +19,7 @@ import pg from 'pg';
 import { openPostgresStore } from '../src/storage/postgres/open-postgres-store.js';
 import { pgSearchDocumentSql } from '../src/storage/sql/sql-search.js';
 import { openSqliteStore } from '../src/storage/sqlite/open-sqlite-store.js';
+import { registerSearchFunctions } from '../src/storage/sqlite/register-search-functions.js';
 import { seededRandom } from './delivery-tracker.js';
 import { Provisioner } from './provision.js';
 import { startPolychat } from './server-process.js';
@@ -123,6 +124,7 @@ const userIds = (corpus: Corpus): string[] => [SEARCHER, ...Array.from({ length:
 export async function fillSqlite(file: string, corpus: Corpus, visible: number[][]): Promise<void> {
   await (await openSqliteStore(file)).close(); // the schema, by the server's own migrations
   const db = new Database(file);
+  registerSearchFunctions(db); // the FTS5 triggers call it
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   const user = db.prepare('insert into users (id, username, created_at) values (?, ?, ?)');
@@ -149,7 +151,7 @@ export async function fillPostgres(baseUrl: string, corpus: Corpus, visible: num
   const url = new URL(baseUrl);
   const name = `${url.pathname.slice(1) || 'postgres'}_search`;
   url.pathname = `/${name}`;
-  const signature = JSON.stringify({ corpus, version: 2 }); // 2: documents carry id buckets
+  const signature = JSON.stringify({ corpus, version: 3 }); // 2: id buckets; 3: word pairs
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   try {

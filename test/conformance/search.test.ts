@@ -90,6 +90,20 @@ describe.each(backends)('message search on %s', (backend: Backend) => {
     expect(parseSearchExpression('-apple')).toBeUndefined();
   });
 
+  it('finds a phrase by its words in order, across case and punctuation, never by its word pairs alone', async () => {
+    const { chatId } = await chatWith(['Green, APPLE pie', 'apple green', 'green then apple', 'one two x two three', 'one two three', 'ёж-Ёлка']);
+    expect(await search('"green apple"', { chatId })).toEqual(['Green, APPLE pie']);
+    expect(await search('"apple pie"', { chatId })).toEqual(['Green, APPLE pie']);
+    // Both pairs of the phrase occur in the first text, but not as the phrase.
+    expect(await search('"one two three"', { chatId })).toEqual(['one two three']);
+    expect(await search('"ЁЖ ёлка"', { chatId })).toEqual(['ёж-Ёлка']);
+    expect(await search('"green apple" or "two three"', { chatId })).toHaveLength(3);
+    // A word too long for a PostgreSQL lexeme is stored all the same (and its neighbours found).
+    const long = `${'x'.repeat(2100)} and beyond`;
+    const { chatId: other } = await chatWith([long]);
+    expect(await search('"and beyond"', { chatId: other })).toEqual([long]);
+  });
+
   it('orders by relevance, then newest first, and pages like history', async () => {
     const { chatId } = await chatWith(['kiwi', 'kiwi banana cherry date elderberry fig grape', 'kiwi kiwi kiwi', 'kiwi', 'kiwi']);
     const all = await store.searchMessages({ memberId: 'me', expression: parseSearchExpression('kiwi')!, limit: 50, offset: 0 });

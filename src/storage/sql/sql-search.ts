@@ -1,9 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Message } from '../../domain/message.js';
 import type { Phrase, SearchExpression } from '../../domain/search-expression.js';
 import type { SearchQuery } from '../../ports/store.js';
 import { toMessage } from './row-mappers.js';
 import { windowBm25 } from './window-bm25.js';
+import { fts5PairToken, PAIR_TOKENS_FUNCTION, phrasePairs } from './word-pairs.js';
 import type { Tables } from './tables.js';
 
 /**
@@ -15,13 +16,14 @@ export const ID_BUCKET_BITS = 14;
 const BUCKET_SIZE = 2 ** ID_BUCKET_BITS;
 
 /**
- * PostgreSQL's search document for a message: its words plus the lexemes `#<chat id>` and
- * `@<id bucket>`. Anything but a letter or digit becomes a space first, so words split exactly
- * where SQLite's unicode61 splits them: PostgreSQL's own parser would keep `user@example.com`,
- * `v1.2.3` or `-42` (in `item-42`) as tokens no word query finds.
+ * PostgreSQL's search document for a message: its words plus the lexemes `#<chat id>`,
+ * `@<id bucket>` and its adjacent word pairs (`a b`, from `polychat_word_pairs`). Anything but
+ * a letter or digit becomes a space first, so words split exactly where SQLite's unicode61
+ * splits them: PostgreSQL's own parser would keep `user@example.com`, `v1.2.3` or `-42` (in
+ * `item-42`) as tokens no word query finds.
  */
 export const pgSearchDocumentSql = (text: string, chatId: string, messageId: string): string =>
-  `to_tsvector('simple'::regconfig, regexp_replace(${text}, '[^[:alnum:]]+', ' ', 'g')) || array_to_tsvector(array['#' || ${chatId}::text, '@' || (${messageId} >> ${ID_BUCKET_BITS})::text])`;
+  `to_tsvector('simple'::regconfig, regexp_replace(${text}, '[^[:alnum:]]+', ' ', 'g')) || array_to_tsvector(array['#' || ${chatId}::text, '@' || (${messageId} >> ${ID_BUCKET_BITS})::text] || ${PAIR_TOKENS_FUNCTION}(${text}))`;
 
 // Words hold only letters and digits (the parser's guarantee), so quoting needs no escapes.
 const quoted = (phrase: Phrase): string => `"${phrase.join(' ')}"`;
@@ -31,13 +33,38 @@ export function toWebsearch(expression: SearchExpression): string {
   return expression.anyOf.map((c) => [...c.all.map(quoted), ...c.none.map((p) => `-${quoted(p)}`)].join(' ')).join(' or ');
 }
 
-/** The expression as an FTS5 MATCH string on the `text` column (FTS5's own syntax would fail on raw user input). */
+/**
+ * The expression as an FTS5 MATCH string (FTS5's own syntax would fail on raw user input): each
+ * phrase on the `text` column, each of its word pairs on `pairs`, first, so that the rare pair
+ * leads FTS5's AND and the phrase is only checked where the pair is.
+ */
 export function toFts5Match(expression: SearchExpression): string {
   const clauses = expression.anyOf.map((c) => {
-    const all = `(${c.all.map(quoted).join(' AND ')})`;
-    return c.none.length === 0 ? all : `(${all} NOT (${c.none.map(quoted).join(' OR ')}))`;
+    const pairs = c.all.flatMap(phrasePairs).map((p) => `pairs : ${fts5PairToken(p)}`);
+    const all = `(${[...pairs, ...c.all.map((p) => `text : ${quoted(p)}`)].join(' AND ')})`;
+    return c.none.length === 0 ? all : `(${all} NOT (${c.none.map((p) => `text : ${quoted(p)}`).join(' OR ')}))`;
   });
-  return `text : (${clauses.join(' OR ')})`;
+  return `(${clauses.join(' OR ')})`;
+}
+
+/**
+ * PostgreSQL: what the GIN index is asked, per clause: the word pairs of its phrases when it has
+ * any (their small posting lists, instead of those of the common words they are made of, which
+ * each index scan would decode again), else the clause itself. The whole expression is then
+ * checked on the rows found (`filter`), so a pair never matches on its own. Pair lexemes are
+ * built by the same `lower()` as the index's.
+ */
+function pgIndexQuery(expression: SearchExpression): { index: RawBuilder<unknown>; filter: RawBuilder<unknown> | null } {
+  let narrowed = false;
+  const clauses = expression.anyOf.map((c) => {
+    const pairs = c.all.flatMap(phrasePairs).map(([a, b]) => sql`cast('''' || lower(${`${a} ${b}`}) || '''' as tsquery)`);
+    if (pairs.length === 0) return sql`websearch_to_tsquery('simple'::regconfig, ${toWebsearch({ anyOf: [c] })})`;
+    narrowed = true;
+    return sql`(${sql.join(pairs, sql` && `)})`;
+  });
+  // ts_match_vq is the function behind @@: called by name it is a filter, never an index condition.
+  const filter = narrowed ? sql`ts_match_vq(s.doc, websearch_to_tsquery('simple'::regconfig, ${toWebsearch(expression)}))` : null;
+  return { index: sql`(${sql.join(clauses, sql` || `)})`, filter };
 }
 
 /**
@@ -138,7 +165,8 @@ export class SqlSearch {
     // The chats as tsquery literals of `#<id>` lexemes (ids are integers: nothing to escape).
     const chatGroups: string[] = [];
     for (let i = 0; i < chatIds.length; i += CHAT_GROUP) chatGroups.push(chatIds.slice(i, i + CHAT_GROUP).map((id) => `'#${id}'`).join(' | '));
-    const words = toWebsearch(expression);
+    const match = pgIndexQuery(expression);
+    const rank = sql`websearch_to_tsquery('simple'::regconfig, ${toWebsearch(expression)})`;
     const window = rankWindow(limit, offset);
     const top = await sql<{ top: string | null }>`select max(message_id) as top from message_search`.execute(this.db);
     if (top.rows[0]?.top == null) return [];
@@ -150,7 +178,7 @@ export class SqlSearch {
       const lower = upper - span + 1;
       const rest = lower <= 0;
       const buckets = rest ? null : Array.from({ length: span }, (_, i) => `'@${lower + i}'`).join(' | ');
-      hits.push(...(await this.postgresMatches(words, chatGroups, buckets, (upper + 1) * BUCKET_SIZE, window - hits.length)));
+      hits.push(...(await this.postgresMatches(match, rank, chatGroups, buckets, (upper + 1) * BUCKET_SIZE, window - hits.length)));
       if (rest) break;
       const covered = newest - lower + 1;
       upper = lower - 1;
@@ -162,25 +190,25 @@ export class SqlSearch {
   }
 
   /** The newest `take` matches below id `below`, in the buckets named (or in all of them). */
-  private async postgresMatches(words: string, chatGroups: readonly string[], buckets: string | null, below: number, take: number): Promise<Hit[]> {
+  private async postgresMatches(match: ReturnType<typeof pgIndexQuery>, rank: RawBuilder<unknown>, chatGroups: readonly string[], buckets: string | null, below: number, take: number): Promise<Hit[]> {
     // Literal arguments of immutable functions: the planner folds them and uses the GIN index.
     // The words, a group of chats and the buckets are GIN scan keys of their own: an OR inside
     // one key would be tested at every item of the other lexemes. One index scan per group of
     // CHAT_GROUP chats, ORed as bitmaps: GIN steps through every chat of a key at each
     // candidate, so 100 chats in one key cost ~40× what 10 cost, not 10× (docs/benchmarks.md).
-    const query = sql`websearch_to_tsquery('simple'::regconfig, ${words})`;
     const inBuckets = buckets === null ? sql`` : sql`and s.doc @@ cast(${buckets} as tsquery)`;
-    const arms = chatGroups.map((chats) => sql`(s.doc @@ ${query} and s.doc @@ cast(${chats} as tsquery) ${inBuckets})`);
+    const arms = chatGroups.map((chats) => sql`(s.doc @@ ${match.index} and s.doc @@ cast(${chats} as tsquery) ${inBuckets})`);
     const result = await sql<{ message_id: string; score: number }>`
       with matches as (
         select s.message_id, s.doc from message_search s
         where (${sql.join(arms, sql` or `)})
           and s.message_id < ${below}
+          ${match.filter === null ? sql`` : sql`and ${match.filter}`}
         -- '+ 0': the newest matches from the GIN bitmap, never a walk down the primary key.
         order by s.message_id + 0 desc
         limit ${take}
       )
-      select message_id, ts_rank(doc, ${query}) as score from matches`.execute(this.db);
+      select message_id, ts_rank(doc, ${rank}) as score from matches`.execute(this.db);
     return result.rows.map((r) => ({ id: Number(r.message_id), score: r.score }));
   }
 

@@ -1,8 +1,7 @@
 import type { SearchExpression } from '../../domain/search-expression.js';
+import { textWords } from './text-words.js';
 
 const K1 = 1.2;
-/** What separates words for the parser (domain/search-expression.ts): anything but a letter or digit. */
-const SEPARATORS = /[^\p{L}\p{N}]+/u;
 const B = 0.75;
 
 /**
@@ -20,13 +19,12 @@ export function windowBm25(texts: readonly string[], expression: SearchExpressio
   const terms = [...new Set(expression.anyOf.flatMap((c) => c.all.flat()).map((w) => w.toLowerCase()))];
   const counts = texts.map((text) => {
     const tf = new Map<string, number>(terms.map((t) => [t, 0]));
-    let length = 0;
-    for (const word of text.toLowerCase().split(SEPARATORS)) {
-      if (word === '') continue;
-      length++;
+    const words = textWords(text.toLowerCase());
+    for (const word of words) {
       const n = tf.get(word);
       if (n !== undefined) tf.set(word, n + 1);
     }
+    const length = words.length;
     return { length, tf };
   });
   const total = counts.length;

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { KyselyStore } from '../sql/kysely-store.js';
 import { migrate } from '../sql/migrate.js';
+import { registerSearchFunctions } from './register-search-functions.js';
 import { SqliteHotPath } from './sqlite-hot-path.js';
 import type { Tables } from '../sql/tables.js';
 
@@ -24,6 +25,7 @@ export async function openSqliteStore(file: string): Promise<KyselyStore> {
   // walks FTS5 doclists far larger than that (1 000 000 messages: a quoted phrase of common words
   // 39 → 27 ms, every search ~30 % faster; docs/benchmarks.md "Search"). Address space only.
   if (file !== ':memory:') database.pragma(`mmap_size = ${MMAP_BYTES}`);
+  registerSearchFunctions(database);
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrate(db as unknown as Kysely<unknown>, 'sqlite');
   return new KyselyStore('sqlite', db, new SqliteHotPath(database, db));
