@@ -92,6 +92,7 @@ const FIRST_SPAN = 2;
 const MAX_SPAN = 8;
 /** PostgreSQL: chats per GIN index scan (measured best of 5, 10 and 20 on the bench's corpus). */
 const CHAT_GROUP = 10;
+const MAX_CHAT_GROUPS = 32;
 
 interface Hit {
   readonly id: number;
@@ -153,8 +154,9 @@ export class SqlSearch {
 
   /**
    * The caller's newest `rankWindow` matches with their `ts_rank`. GIN returns matches in no
-   * order, so asking it for all of them and keeping the newest reads one heap tuple per match
-   * (14 000 for a stop word: 150–250 ms on 1 000 000 messages). Instead the id buckets narrow
+   * order, so asking it for all of them and keeping the newest costs every match: GIN steps
+   * through each and a heap tuple is read for each (14 000 for a stop word: 141 ms on
+   * 1 000 000 messages). Instead the id buckets narrow
    * the index scan to the newest ranges first: two buckets, then as many as the density seen so
    * far says the rest of the window needs (+25 %; at least half the ground covered so far, at
    * most MAX_SPAN). When that is half of what is left or more, or nothing matched yet (rare
@@ -163,8 +165,11 @@ export class SqlSearch {
    */
   private async postgresHits({ expression, limit, offset }: SearchQuery, chatIds: readonly number[]): Promise<Hit[]> {
     // The chats as tsquery literals of `#<id>` lexemes (ids are integers: nothing to escape).
+    // Groups of CHAT_GROUP, or larger ones for a member of very many chats (a statement of
+    // thousands of index scans would take longer to plan than to run).
+    const size = Math.max(CHAT_GROUP, Math.ceil(chatIds.length / MAX_CHAT_GROUPS));
     const chatGroups: string[] = [];
-    for (let i = 0; i < chatIds.length; i += CHAT_GROUP) chatGroups.push(chatIds.slice(i, i + CHAT_GROUP).map((id) => `'#${id}'`).join(' | '));
+    for (let i = 0; i < chatIds.length; i += size) chatGroups.push(chatIds.slice(i, i + size).map((id) => `'#${id}'`).join(' | '));
     const match = pgIndexQuery(expression);
     const rank = sql`websearch_to_tsquery('simple'::regconfig, ${toWebsearch(expression)})`;
     const window = rankWindow(limit, offset);
