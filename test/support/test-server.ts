@@ -34,19 +34,29 @@ export interface StartOptions extends BuildOptions {
 export async function startServer(backend: Backend, options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'chat-test-'));
   const database = backend === 'postgres' ? (options.database ?? (await createTestDatabase())) : undefined;
-  const config = loadConfig({
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    JWT_SECRET: TEST_SECRET,
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_MESSAGES: '0',
-    RATE_LIMIT_CONNECTIONS: '0',
-    ...(database ? { DATABASE_URL: database.url } : {}),
-    ...options.env,
-  });
-  const server = await buildApp(config, { logger: options.logger ?? createLogger(config.logLevel), ...options });
-  const address = await server.listen();
+  let server: ChatServer | undefined;
+  let address: string;
+  try {
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      JWT_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_MESSAGES: '0',
+      RATE_LIMIT_CONNECTIONS: '0',
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...options.env,
+    });
+    server = await buildApp(config, { logger: options.logger ?? createLogger(config.logLevel), ...options });
+    address = await server.listen();
+  } catch (err) {
+    // A start meant to fail (a bad setting, an unreachable dependency) leaves nothing behind.
+    await server?.close().catch(() => undefined);
+    if (!options.database) await database?.drop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const url = address.replace('localhost', '127.0.0.1');
   let stopped = false;
   const stop = async (): Promise<void> => {
