@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openPostgresStore } from '../src/storage/postgres/open-postgres-store.js';
-import { pgSearchDocumentSql } from '../src/storage/sql/sql-search.js';
+import { PG_SEARCH_INDEX_SQL, pgSearchDocumentSql } from '../src/storage/sql/sql-search.js';
 import { openSqliteStore } from '../src/storage/sqlite/open-sqlite-store.js';
 import { registerSearchFunctions } from '../src/storage/sqlite/register-search-functions.js';
 import { seededRandom } from './delivery-tracker.js';
@@ -203,7 +203,7 @@ export async function fillPostgres(baseUrl: string, corpus: Corpus, visible: num
     await db.query("set maintenance_work_mem = '256MB'");
     await db.query('alter table messages enable trigger message_search_insert');
     await db.query(`insert into message_search (message_id, doc) select id, ${pgSearchDocumentSql('text', 'chat_id', 'id')} from messages`);
-    await db.query('create index message_search_doc on message_search using gin (doc) with (fastupdate = off)'); // as migration 0005 builds it
+    await db.query(PG_SEARCH_INDEX_SQL);
     await db.query('vacuum analyze');
     await db.query("insert into settings (key, value) values ('bench.search.corpus', $1)", [signature]);
   } finally {

@@ -22,7 +22,13 @@ export type Phrase = readonly string[];
 /** Letters and digits: what both storages keep inside a word (anything else separates words). */
 const WORD = /[\p{L}\p{N}]+/gu;
 
-export const wordsOf = (text: string): string[] => [...text.normalize('NFC').matchAll(WORD)].map((m) => m[0]);
+/**
+ * A stored text's words, split as a query is: what the storages' word-pair index and ranking
+ * read. Not NFC-normalized, as the indexes see the text as stored.
+ */
+export const wordsIn = (text: string): string[] => text.match(WORD) ?? [];
+
+const wordsOf = (text: string): string[] => wordsIn(text.normalize('NFC'));
 
 /**
  * Parses free text the way PostgreSQL's `websearch_to_tsquery` reads it. Never throws: any text

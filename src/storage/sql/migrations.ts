@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { pgSearchDocumentSql } from './sql-search.js';
+import { PG_SEARCH_INDEX_SQL, pgSearchDocumentSql } from './sql-search.js';
 import { MAX_PAIR_BYTES, PAIR_TOKENS_FUNCTION } from './word-pairs.js';
 
 type Flavor = 'sqlite' | 'postgres';
@@ -220,13 +220,10 @@ export function migrations(flavor: Flavor): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         if (flavor === 'postgres') {
           await createPgSearchFunctions(db);
-          // One index build after the rewrite is far cheaper than a GIN update per row. No pending
-          // list (fastupdate): the backend that fills it past its limit merges it into the index
-          // while a send waits, and word pairs fill it twice as fast (send p99 37 -> 92-130 ms on
-          // the fixed bench; docs/benchmarks.md). Without it each insert updates the index itself.
+          // One index build after the rewrite is far cheaper than a GIN update per row.
           await sql`drop index message_search_doc`.execute(db);
           await sql.raw(`update message_search s set doc = ${pgSearchDocumentSql('m.text', 'm.chat_id', 'm.id')} from messages m where m.id = s.message_id`).execute(db);
-          await sql`create index message_search_doc on message_search using gin (doc) with (fastupdate = off)`.execute(db);
+          await sql.raw(PG_SEARCH_INDEX_SQL).execute(db);
           return;
         }
         // FTS5 tables take no new column: a new table. `pairs` is no column of messages, so this

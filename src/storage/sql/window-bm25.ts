@@ -1,5 +1,4 @@
-import type { SearchExpression } from '../../domain/search-expression.js';
-import { textWords } from './text-words.js';
+import { wordsIn, type SearchExpression } from '../../domain/search-expression.js';
 
 const K1 = 1.2;
 const B = 0.75;
@@ -19,7 +18,7 @@ export function windowBm25(texts: readonly string[], expression: SearchExpressio
   const terms = [...new Set(expression.anyOf.flatMap((c) => c.all.flat()).map((w) => w.toLowerCase()))];
   const counts = texts.map((text) => {
     const tf = new Map<string, number>(terms.map((t) => [t, 0]));
-    const words = textWords(text.toLowerCase());
+    const words = wordsIn(text.toLowerCase());
     for (const word of words) {
       const n = tf.get(word);
       if (n !== undefined) tf.set(word, n + 1);

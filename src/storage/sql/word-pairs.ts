@@ -1,5 +1,4 @@
-import type { Phrase } from '../../domain/search-expression.js';
-import { textWords } from './text-words.js';
+import { wordsIn, type Phrase } from '../../domain/search-expression.js';
 
 /**
  * Adjacent word pairs, indexed beside the words so that a quoted phrase of common words is one
@@ -24,7 +23,7 @@ const fits = (a: string, b: string): boolean => Buffer.byteLength(a) + Buffer.by
 
 /** SQLite's `pairs` column for a text: its pair tokens, space-separated. */
 export function sqlitePairTokens(text: string): string {
-  const words = textWords(text);
+  const words = wordsIn(text);
   const pairs: string[] = [];
   for (let i = 0; i + 1 < words.length; i++) if (fits(words[i]!, words[i + 1]!)) pairs.push(`${words[i]}${JOINER}${words[i + 1]}`);
   return pairs.join(' ');
